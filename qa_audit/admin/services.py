@@ -1,0 +1,80 @@
+"""Rules for the services (teams) audited."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from qa_audit.admin.models import Service
+from qa_audit.auth.models import Role, User
+from qa_audit.errors import Conflict, InvalidInput
+from qa_audit.extensions import db
+
+NAME_MAX = 200
+DESCRIPTION_MAX = 2000
+
+
+def _check(name: str, description: str | None, head_of_service_id: int | None, *, service: Service | None = None):
+    errors: dict[str, list[str]] = {}
+    name = (name or "").strip()
+    if not name:
+        errors["name"] = ["Enter the name of the service"]
+    elif len(name) > NAME_MAX:
+        errors["name"] = [f"Name must be {NAME_MAX} characters or fewer"]
+    else:
+        clash = db.session.scalar(select(Service.id).where(func.lower(Service.name) == name.lower()))
+        if clash is not None and (service is None or clash != service.id):
+            errors["name"] = ["A service with this name already exists"]
+    if description and len(description) > DESCRIPTION_MAX:
+        errors["description"] = [f"Description must be {DESCRIPTION_MAX} characters or fewer"]
+    if head_of_service_id is not None:
+        head = db.session.get(User, head_of_service_id)
+        if head is None or not head.active:
+            errors["head_of_service_id"] = ["Select an active user as head of service"]
+        elif head.role not in (Role.HEAD_OF_SERVICE, Role.QA_LEAD, Role.ADMIN):
+            errors["head_of_service_id"] = ["The head of service must have the head of service role"]
+    if errors:
+        raise InvalidInput(errors)
+    return name
+
+
+def create_service(name: str, head_of_service_id: int | None = None, description: str | None = None) -> Service:
+    name = _check(name, description, head_of_service_id)
+    service = Service(name=name, head_of_service_id=head_of_service_id, description=description or None, active=True)
+    db.session.add(service)
+    db.session.commit()
+    return service
+
+
+def update_service(
+    service: Service,
+    *,
+    name: str,
+    head_of_service_id: int | None,
+    description: str | None,
+    active: bool,
+    version: int | None = None,
+) -> Service:
+    if version is not None and version != service.version:
+        raise Conflict("Someone else changed this service while you were editing it. Check their changes, then save again.")
+    name = _check(name, description, head_of_service_id, service=service)
+    service.name = name
+    service.head_of_service_id = head_of_service_id
+    service.description = description or None
+    service.active = active
+    db.session.commit()
+    return service
+
+
+def list_services(*, include_inactive: bool = True) -> list[Service]:
+    query = select(Service).order_by(Service.name)
+    if not include_inactive:
+        query = query.where(Service.active.is_(True))
+    return list(db.session.scalars(query))
+
+
+def heads_of_service() -> list[User]:
+    return list(
+        db.session.scalars(
+            select(User).where(User.active.is_(True), User.role == Role.HEAD_OF_SERVICE).order_by(User.name)
+        )
+    )

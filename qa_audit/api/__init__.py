@@ -1,0 +1,57 @@
+"""The JSON API, version 1 (API.md is the contract).
+
+flask-smorest generates /api/v1/openapi.json from the marshmallow schemas that
+validate each request, so the description can never drift from the behaviour.
+"""
+
+from __future__ import annotations
+
+from flask import abort, g, request
+from flask_login import current_user
+from flask_smorest import Api
+from flask_smorest import Blueprint as SmorestBlueprint
+from webargs import core
+from webargs.flaskparser import FlaskParser
+
+from qa_audit.auth.services import user_for_token
+
+
+class JsonBodyParser(FlaskParser):
+    """Read the body as JSON whatever its Content-Type: a body that is not JSON
+    at all is a 400, not a silently empty object."""
+
+    def _raw_load_json(self, req):
+        return core.parse_json(req.get_data(cache=True))
+
+
+class ApiBlueprint(SmorestBlueprint):
+    ARGUMENTS_PARSER = JsonBodyParser()
+
+
+class QaApi(Api):
+    def _register_error_handlers(self):
+        """The app has one error handler that answers JSON under /api and GOV.UK
+        pages elsewhere (qa_audit.main.errors); smorest's would answer JSON everywhere."""
+
+
+api = QaApi()
+bp = ApiBlueprint("api", __name__, url_prefix="/api/v1", description="qa_audit API, version 1")
+
+
+@bp.before_request
+def authenticate():
+    """Bearer tokens only: a browser's session cookie never authorises the API,
+    which is exempt from CSRF checks."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    user = user_for_token(token.strip()) if scheme.lower() == "bearer" else None
+    if user is None:
+        abort(401)
+    g._login_user = user
+
+
+def api_user():
+    return current_user
+
+
+from qa_audit.api import services, users  # noqa: E402,F401

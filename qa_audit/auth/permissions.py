@@ -1,0 +1,88 @@
+"""Who may do what: role checks and ownership checks, in one place.
+
+HTML views, the API and templates all ask these functions, so a rule is written once.
+"""
+
+from __future__ import annotations
+
+from functools import wraps
+from typing import Callable
+
+from flask import abort, request
+from flask_login import current_user
+
+from qa_audit.auth.models import Role, User
+
+ADMIN = Role.ADMIN
+QA_LEAD = Role.QA_LEAD
+AUDITOR = Role.AUDITOR
+HEAD_OF_SERVICE = Role.HEAD_OF_SERVICE
+VIEWER = Role.VIEWER
+
+MANAGERS = (ADMIN, QA_LEAD)
+HISTORY_READERS = (ADMIN, QA_LEAD, HEAD_OF_SERVICE)
+
+
+def public(view: Callable) -> Callable:
+    """Mark a view as reachable without signing in (the allow-list is tested)."""
+    view.is_public = True
+    return view
+
+
+# Endpoints of other libraries' views that need no sign-in: assets, and the
+# OpenAPI description (API.md).
+PUBLIC_ENDPOINTS = frozenset({"static", "api-docs.openapi_json"})
+
+
+def is_public(endpoint: str | None, view: Callable | None) -> bool:
+    return endpoint in PUBLIC_ENDPOINTS or bool(getattr(view, "is_public", False))
+
+
+def roles_required(*roles: Role) -> Callable:
+    """Anonymous users go to sign in (or get 401 from the API); other roles get 403."""
+
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if not current_user.is_authenticated:
+                abort(401)
+            if current_user.role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+
+        wrapped.allowed_roles = roles
+        return wrapped
+
+    return decorator
+
+
+def _has(user, *roles: Role) -> bool:
+    return bool(user and user.is_authenticated and user.role in roles)
+
+
+def can_manage_users(user: User) -> bool:
+    return _has(user, ADMIN)
+
+
+def can_manage_services(user: User) -> bool:
+    return _has(user, ADMIN, QA_LEAD)
+
+
+def can_view_history(user: User) -> bool:
+    return _has(user, *HISTORY_READERS)
+
+
+def can_manage_token(user: User, token) -> bool:
+    return bool(user and user.is_authenticated and token.user_id == user.id)
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+# Exposed to every template as ``can``.
+TEMPLATE_CHECKS = {
+    "manage_users": can_manage_users,
+    "manage_services": can_manage_services,
+    "view_history": can_view_history,
+}

@@ -1,0 +1,20 @@
+"""Helpers shared by the domain forms."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+
+from qa_audit.errors import InvalidInput
+
+
+def apply_errors(form: FlaskForm, error: InvalidInput) -> None:
+    """Show a service's rule errors at the form's fields (or on the first field)."""
+    first = next(iter(form), None)
+    for name, messages in error.errors.items():
+        field = getattr(form, name, None) or first
+        field.errors = list(field.errors) + list(messages)
+    form._errors = None  # WTForms caches form.errors; recompute with these
+
+
+class ConfirmForm(FlaskForm):
+    """An empty form: a POST button that carries only the CSRF token."""

@@ -1,0 +1,25 @@
+"""The service navigation: which links each role sees."""
+
+from __future__ import annotations
+
+from flask import url_for
+
+from qa_audit.auth.permissions import can_manage_services, can_manage_users
+
+# (label, endpoint, shown to this user?, endpoints that mark it current)
+_ITEMS = [
+    ("Home", "main.home", lambda user: True, ("main.home",)),
+    ("Services", "admin.list_services", can_manage_services, ("admin.list_services", "admin.add_service", "admin.edit_service")),
+    ("Users", "admin.list_users", can_manage_users, ("admin.list_users", "admin.add_user", "admin.edit_user", "admin.reset_password")),
+    ("API tokens", "auth.list_tokens", lambda user: True, ("auth.list_tokens",)),
+]
+
+
+def navigation_for(user, endpoint: str | None) -> list[dict]:
+    if not user or not user.is_authenticated:
+        return []
+    return [
+        {"text": label, "href": url_for(target), "active": endpoint in current}
+        for label, target, shown, current in _ITEMS
+        if shown(user)
+    ]
