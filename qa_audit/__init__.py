@@ -11,6 +11,7 @@ from typing import Any
 from flask import Flask, request, session
 from flask_login import current_user, logout_user
 from govuk_frontend_wtf.main import WTFormsHelpers
+from werkzeug.middleware.proxy_fix import ProxyFix
 from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -126,6 +127,12 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
         permissions_policy={"geolocation": "()", "camera": "()", "microphone": "()"},
     )
 
+    if app.config.get("PROXY_FIX"):
+        # Behind a TLS proxy: trust its X-Forwarded-* headers for this many hops,
+        # so request.is_secure (and so HSTS) and client addresses are right.
+        hops = int(app.config["PROXY_FIX"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+
     WTFormsHelpers(app)
     _register_models()
     _register_blueprints(app)
@@ -147,6 +154,10 @@ def _register_models() -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from qa_audit import admin, auth, history, main
+    from qa_audit.admin import views as _admin_views  # noqa: F401  (routes register on import)
+    from qa_audit.auth import views as _auth_views  # noqa: F401
+    from qa_audit.history import views as _history_views  # noqa: F401
+    from qa_audit.main import views as _main_views  # noqa: F401
     from qa_audit.api import api
     from qa_audit.api import bp as api_bp
     from qa_audit.main import errors

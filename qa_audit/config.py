@@ -57,6 +57,10 @@ class Config:
     OPENAPI_URL_PREFIX = "/api/v1"
     OPENAPI_JSON_PATH = "openapi.json"
 
+    # Number of reverse proxies in front of the app whose X-Forwarded-* headers
+    # are trusted (0: none). Set FLASK_PROXY_FIX=1 behind nginx.
+    PROXY_FIX = 0
+
     SERVICE_NAME = "Quality assurance audits"
     COUNCIL_NAME = "Demo City Council"
     CASE_REFERENCE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9/-]{2,31}$"

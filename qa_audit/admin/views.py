@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from wtforms import SelectChoice
 from sqlalchemy.orm import selectinload
 
 from qa_audit.admin import bp
@@ -111,7 +112,7 @@ def _service_form(service: Service | None = None) -> ServiceForm:
     heads = service_rules.heads_of_service()
     if service and service.head_of_service and service.head_of_service not in heads:
         heads.append(service.head_of_service)
-    form.head_of_service_id.choices = [("", "None yet")] + [(str(u.id), u.name) for u in heads]
+    form.head_of_service_id.choices = [SelectChoice("", "None yet")] + [SelectChoice(str(u.id), u.name) for u in heads]
     if request.method == "GET" and service is not None:
         form.head_of_service_id.data = str(service.head_of_service_id or "")
         form.version.data = str(service.version)

@@ -7,6 +7,7 @@ never write history by hand and cannot forget to.
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import datetime as dt
 import decimal
@@ -40,9 +41,27 @@ class Tracked:
     __history_ignore__: frozenset[str] = frozenset({"version"})
 
 
-def act_as(user_id: int | None) -> contextvars.Token:
-    """Attribute the writes that follow to ``user_id`` (for CLI commands and jobs)."""
-    return _actor_override.set(user_id)
+@event.listens_for(Tracked, "mapper_configured", propagate=True)
+def _load_old_values(mapper, cls) -> None:
+    """Ask SQLAlchemy to load a column's old value before it is replaced, even on
+    an expired object (the usual case after a commit); otherwise the history
+    would show [None, new] for a change."""
+    for attr in mapper.column_attrs:
+        event.listen(getattr(cls, attr.key), "set", _keep_old_value, active_history=True)
+
+
+def _keep_old_value(target, value, oldvalue, initiator):
+    return value
+
+
+@contextlib.contextmanager
+def acting_as(user_id: int | None):
+    """Attribute the writes inside to ``user_id`` (for CLI commands and jobs)."""
+    token = _actor_override.set(user_id)
+    try:
+        yield
+    finally:
+        _actor_override.reset(token)
 
 
 def _actor_id() -> int | None:

@@ -1,0 +1,179 @@
+"""Fixtures: an app on a fresh database per test, clients signed in by role, factories.
+
+Tests run on SQLite; with TEST_DATABASE_URL set they run on that database
+(PostgreSQL in CI) instead. The schema is built once per run by the migrations,
+so the migrations themselves are under test.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import itertools
+import os
+import re
+
+import pytest
+from flask import has_app_context
+from flask.testing import FlaskClient
+from flask_migrate import upgrade
+from sqlalchemy import text
+
+from qa_audit import create_app
+from qa_audit.config import TestConfig
+from qa_audit.extensions import db
+
+PASSWORD = "correct-horse-battery-staple"
+_CSRF = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
+
+
+def _test_settings(url: str) -> dict:
+    settings = {k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()}
+    settings["SQLALCHEMY_DATABASE_URI"] = url
+    return settings
+
+
+def reset_schema(app) -> None:
+    """Drop everything and migrate from nothing."""
+    with app.app_context():
+        db.drop_all()
+        with db.engine.begin() as connection:
+            connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        upgrade()
+
+
+def empty_tables(app) -> None:
+    with app.app_context():
+        db.session.remove()
+        tables = [t for t in db.metadata.sorted_tables]
+        with db.engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                names = ", ".join(f'"{t.name}"' for t in tables)
+                connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            else:
+                for table in reversed(tables):
+                    connection.execute(table.delete())
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    url = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
+    app = _make_app(url)
+    reset_schema(app)
+    return url
+
+
+def _make_app(url: str, **overrides):
+    os.environ.pop("DATABASE_URL", None)
+    settings = _test_settings(url)
+    settings.update(overrides)
+    return create_app(settings)
+
+
+class AppClient(FlaskClient):
+    """A test client that finds and sends the CSRF token for form posts.
+
+    Each request runs in its own, empty context: otherwise Flask would reuse the
+    test's app context, and ``g`` (the signed-in user, the CSRF token) and the
+    database session would leak from one request to the next.
+    """
+
+    _csrf: str | None = None
+
+    def open(self, *args, **kwargs):
+        response = contextvars.Context().run(super().open, *args, **kwargs)
+        if has_app_context():
+            db.session.expire_all()  # the test sees what the request wrote
+        return response
+
+    def csrf_token(self) -> str:
+        page = self.get("/cookies").get_data(as_text=True)
+        self._csrf = _CSRF.search(page).group(1)
+        return self._csrf
+
+    def post_form(self, url: str, data: dict | None = None, **kwargs):
+        data = dict(data or {})
+        data.setdefault("csrf_token", self._csrf or self.csrf_token())
+        return self.post(url, data=data, **kwargs)
+
+
+@pytest.fixture
+def app(database_url):
+    app = _make_app(database_url)
+    app.test_client_class = AppClient
+    with app.app_context():
+        yield app
+        db.session.remove()
+    empty_tables(app)
+
+
+@pytest.fixture
+def client(app) -> AppClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+_counter = itertools.count(1)
+
+
+@pytest.fixture
+def make_user(app):
+    from qa_audit.auth import services
+
+    def make(role: str = "auditor", *, email: str | None = None, name: str | None = None, password: str = PASSWORD, active: bool = True):
+        n = next(_counter)
+        user = services.create_user(email or f"user{n}@example.gov.uk", name or f"Test {role.replace('_', ' ').title()} {n}", role, password)
+        if not active:
+            user.active = False
+            db.session.commit()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def make_service(app):
+    from qa_audit.admin import services
+
+    def make(name: str | None = None, head_of_service_id: int | None = None):
+        return services.create_service(name or f"Service {next(_counter)}", head_of_service_id)
+
+    return make
+
+
+def sign_in(client: AppClient, email: str, password: str = PASSWORD):
+    """Sign in through the real form, as a person would."""
+    response = client.post_form("/sign-in", {"email": email, "password": password})
+    client._csrf = None  # the session, and so the CSRF token, is new after sign-in
+    return response
+
+
+@pytest.fixture
+def login_as(app, make_user):
+    """login_as("qa_lead") → a client signed in as a new user with that role."""
+
+    def login(role: str, **kwargs) -> AppClient:
+        user = make_user(role, **kwargs)
+        client = app.test_client()
+        response = sign_in(client, user.email)
+        assert response.status_code == 302, response.get_data(as_text=True)
+        client.user = user
+        return client
+
+    return login
+
+
+@pytest.fixture
+def api_as(app, make_user):
+    """api_as("auditor") → (headers with a bearer token, the user)."""
+    from qa_audit.auth import services
+
+    def make(role: str, **kwargs):
+        user = make_user(role, **kwargs)
+        token, _ = services.create_token(user, "tests")
+        return {"Authorization": f"Bearer {token}"}, user
+
+    return make

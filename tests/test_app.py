@@ -1,0 +1,170 @@
+import re
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import select, text
+
+from qa_audit import create_app
+from qa_audit.auth.models import ApiToken, Role, User
+from qa_audit.extensions import db
+
+
+def test_security_headers(client):
+    response = client.get("/sign-in")
+    csp = response.headers["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in csp
+    assert "unsafe-inline" not in csp
+    nonce = re.search(r"'nonce-([^']+)'", csp).group(1)
+    page = response.get_data(as_text=True)
+    for script in re.findall(r"<script[^>]*>", page):
+        assert f'nonce="{nonce}"' in script
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert "Strict-Transport-Security" not in response.headers
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_hsts_over_https(client):
+    response = client.get("/sign-in", base_url="https://localhost")
+    assert "max-age=" in response.headers["Strict-Transport-Security"]
+
+
+def test_proxy_fix_makes_forwarded_https_secure(database_url):
+    from tests.conftest import _make_app
+
+    app = _make_app(database_url, PROXY_FIX=1)
+    response = app.test_client().get("/healthz", headers={"X-Forwarded-Proto": "https"})
+    assert "Strict-Transport-Security" in response.headers
+
+
+def test_assets_are_served_locally(client):
+    page = client.get("/sign-in").get_data(as_text=True)
+    assert '/assets/govuk-frontend.min.css' in page
+    assert '/assets/govuk-frontend.min.js' in page
+    assert "http://" not in re.sub(r'xmlns="http://www.w3.org/2000/svg"', "", page).replace("http://www.w3.org", "")
+
+
+def test_404_is_a_govuk_page(login_as):
+    response = login_as("viewer").get("/no-such-page")
+    assert response.status_code == 404
+    assert "Page not found" in response.get_data(as_text=True)
+    assert 'class="govuk-template' in response.get_data(as_text=True)
+
+
+def test_500_is_a_govuk_page_and_json_under_api(database_url):
+    from tests.conftest import _make_app
+
+    app = _make_app(database_url, TESTING=False, PROPAGATE_EXCEPTIONS=False)
+    from qa_audit.main.errors import handle_unexpected
+
+    with app.test_request_context("/anything"):
+        body, status = handle_unexpected(RuntimeError("boom"))
+        assert status == 500 and "Sorry, there is a problem with the service" in body
+    with app.test_request_context("/api/v1/me"):
+        response = handle_unexpected(RuntimeError("boom"))
+        assert response.status_code == 500 and response.json["message"]
+
+
+def test_production_refuses_to_start_without_secret_key(monkeypatch):
+    from qa_audit.config import ProductionConfig
+
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.delenv("FLASK_SECRET_KEY", raising=False)
+    with pytest.raises(RuntimeError, match="SECRET_KEY"):
+        create_app(ProductionConfig)
+
+
+def test_secret_key_and_database_from_environment(monkeypatch, tmp_path):
+    from qa_audit.config import ProductionConfig
+
+    monkeypatch.setenv("SECRET_KEY", "from-the-environment")
+    monkeypatch.setenv("DATABASE_URL", "postgresql://u:p@db.example/qa")
+    monkeypatch.setenv("FLASK_SESSION_COOKIE_SECURE", "false")
+    app = create_app(ProductionConfig)
+    assert app.config["SECRET_KEY"] == "from-the-environment"
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u:p@db.example/qa"
+    assert app.config["SESSION_COOKIE_SECURE"] is False
+
+
+def test_sqlite_pragmas(app):
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite only")
+    with db.engine.connect() as connection:
+        assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
+        assert connection.execute(text("PRAGMA busy_timeout")).scalar() >= 1000
+
+
+def test_models_and_migrations_agree(app):
+    with db.engine.connect() as connection:
+        diff = compare_metadata(MigrationContext.configure(connection, opts={"compare_type": True}), db.metadata)
+    assert diff == []
+
+
+def test_navigation_by_role(login_as):
+    admin = login_as("admin").get("/").get_data(as_text=True)
+    assert 'href="/admin/users"' in admin and 'href="/admin/services"' in admin
+    qa_lead = login_as("qa_lead").get("/").get_data(as_text=True)
+    assert 'href="/admin/users"' not in qa_lead and 'href="/admin/services"' in qa_lead
+    viewer = login_as("viewer").get("/").get_data(as_text=True)
+    assert 'href="/admin/services"' not in viewer and "Sign out" in viewer
+
+
+def test_cli_users_create_and_tokens_create(app, runner, client):
+    result = runner.invoke(
+        args=["users", "create", "Ruth.Ellison@example.gov.uk", "--name", "Ruth Ellison", "--role", "viewer", "--password", "a-very-long-passphrase"]
+    )
+    assert result.exit_code == 0, result.output
+    user = db.session.scalar(select(User).where(User.email == "ruth.ellison@example.gov.uk"))
+    assert user.role is Role.VIEWER
+    result = runner.invoke(args=["tokens", "create", "ruth.ellison@example.gov.uk"])
+    assert result.exit_code == 0, result.output
+    token = result.output.strip().splitlines()[-1]
+    stored = db.session.scalars(select(ApiToken)).one()
+    assert token not in stored.token_hash
+    assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).json["email"] == user.email
+
+
+def test_cli_refuses_bad_input(runner):
+    result = runner.invoke(args=["users", "create", "x@example.gov.uk", "--name", "X", "--role", "viewer", "--password", "short"])
+    assert result.exit_code == 1 and "12 characters" in result.output
+    result = runner.invoke(args=["tokens", "create", "nobody@example.gov.uk"])
+    assert result.exit_code == 1
+
+
+def test_demo_load_is_idempotent(app, runner):
+    first = runner.invoke(args=["demo", "load"])
+    assert first.exit_code == 0, first.output
+    counts = {model: db.session.scalar(select(db.func.count()).select_from(model)) for model in (User,)}
+    second = runner.invoke(args=["demo", "load"])
+    assert second.exit_code == 0
+    assert "0 users" in second.output
+    assert {model: db.session.scalar(select(db.func.count()).select_from(model)) for model in (User,)} == counts
+    roles = set(db.session.scalars(select(User.role)))
+    assert roles == set(Role)
+    assert "qa.lead@demo.qa-audit.test" in first.output
+
+
+def test_tokens_page_creates_shows_once_and_revokes(login_as, client):
+    user_client = login_as("auditor")
+    page = user_client.post_form("/account/tokens", {"name": "Power BI"}).get_data(as_text=True)
+    token = re.search(r'id="new-token">([^<]+)<', page).group(1)
+    assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    listing = user_client.get("/account/tokens").get_data(as_text=True)
+    assert token not in listing and "Power BI" in listing
+    stored = db.session.scalars(select(ApiToken)).one()
+    user_client.post_form(f"/account/tokens/{stored.id}/revoke")
+    assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+
+
+def test_cannot_revoke_someone_elses_token(login_as, api_as):
+    api_as("auditor")
+    stored = db.session.scalars(select(ApiToken)).one()
+    assert login_as("qa_lead").post_form(f"/account/tokens/{stored.id}/revoke").status_code == 403
+
+
+def test_empty_token_name(login_as):
+    page = login_as("auditor").post_form("/account/tokens", {"name": ""}).get_data(as_text=True)
+    assert "Enter a name for the token" in page
