@@ -54,11 +54,19 @@ def empty_tables(app) -> None:
                     connection.execute(table.delete())
 
 
+def dispose(app) -> None:
+    """Close the app's pooled connections: PostgreSQL allows only so many."""
+    with app.app_context():
+        for engine in db.engines.values():
+            engine.dispose()
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory) -> str:
     url = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
     app = _make_app(url)
     reset_schema(app)
+    dispose(app)
     return url
 
 
@@ -104,6 +112,7 @@ def app(database_url):
         yield app
         db.session.remove()
     empty_tables(app)
+    dispose(app)
 
 
 @pytest.fixture

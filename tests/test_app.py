@@ -32,11 +32,12 @@ def test_hsts_over_https(client):
 
 
 def test_proxy_fix_makes_forwarded_https_secure(database_url):
-    from tests.conftest import _make_app
+    from tests.conftest import _make_app, dispose
 
     app = _make_app(database_url, PROXY_FIX=1)
     response = app.test_client().get("/healthz", headers={"X-Forwarded-Proto": "https"})
     assert "Strict-Transport-Security" in response.headers
+    dispose(app)
 
 
 def test_assets_are_served_locally(client):
@@ -54,9 +55,10 @@ def test_404_is_a_govuk_page(login_as):
 
 
 def test_500_is_a_govuk_page_and_json_under_api(database_url):
-    from tests.conftest import _make_app
+    from tests.conftest import _make_app, dispose
 
     app = _make_app(database_url, TESTING=False, PROPAGATE_EXCEPTIONS=False)
+    dispose(app)
     from qa_audit.main.errors import handle_unexpected
 
     with app.test_request_context("/anything"):
@@ -88,9 +90,10 @@ def test_secret_key_and_database_from_environment(monkeypatch, tmp_path):
     assert app.config["SESSION_COOKIE_SECURE"] is False
 
 
-def test_sqlite_pragmas(app):
-    if db.engine.dialect.name != "sqlite":
-        pytest.skip("SQLite only")
+def test_database_connection_settings(app):
+    if db.engine.dialect.name == "postgresql":
+        assert db.engine.dialect.driver == "psycopg"
+        return
     with db.engine.connect() as connection:
         assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
