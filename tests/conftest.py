@@ -186,3 +186,49 @@ def api_as(app, make_user):
         return {"Authorization": f"Bearer {token}"}, user
 
     return make
+
+
+@pytest.fixture
+def make_question_set(app):
+    from qa_audit.audits import services
+
+    def make(title: str | None = None, questions: list[str] | None = None):
+        return services.create_question_set(
+            title or f"Question set {next(_counter)}",
+            questions or ["Were medical investigations undertaken?", "Was the child seen alone?"],
+        )
+
+    return make
+
+
+@pytest.fixture
+def make_audit(app, make_user, make_service):
+    """make_audit(type="dip_sample", status="in_progress", ...) → a saved audit."""
+    import datetime as dt
+
+    from qa_audit.audits import services
+    from qa_audit.audits.models import AuditStatus
+
+    def make(type: str = "targeted_visit", *, status: str = "planned", lead=None, service=None, scheduled_for=None, **fields):
+        lead = lead or make_user("auditor")
+        service = service or make_service()
+        if type == "dip_sample" and "question_set_id" not in fields:
+            fields["question_set_id"] = services.create_question_set(
+                f"Set {next(_counter)}", ["Was the threshold applied correctly?", "Was the child's voice recorded?"]
+            ).id
+        audit = services.schedule_audit(
+            {
+                "type": type,
+                "title": fields.pop("title", f"{type.replace('_', ' ').capitalize()} {next(_counter)}"),
+                "service_id": service.id,
+                "scheduled_for": scheduled_for or dt.date(2026, 12, 1),
+                "lead_auditor_id": lead.id,
+                **fields,
+            }
+        )
+        if status != "planned":
+            audit.status = AuditStatus(status)
+            db.session.commit()
+        return audit
+
+    return make

@@ -76,6 +76,32 @@ def can_manage_token(user: User, token) -> bool:
     return bool(user and user.is_authenticated and token.user_id == user.id)
 
 
+AUDITING_ROLES = (AUDITOR, QA_LEAD, HEAD_OF_SERVICE)
+
+
+def can_schedule_audits(user: User) -> bool:
+    return _has(user, *MANAGERS)
+
+
+def can_manage_question_sets(user: User) -> bool:
+    return _has(user, *MANAGERS)
+
+
+def can_change_audit_status(user: User, audit, new_status) -> bool:
+    """QA leads (and admins) make any legal change; the audit's own auditors may
+    start it and complete it."""
+    from qa_audit.audits.models import AuditStatus
+
+    if _has(user, *MANAGERS):
+        return True
+    if not (user and user.is_authenticated and audit.takes_part(user)):
+        return False
+    return (audit.status, new_status) in {
+        (AuditStatus.PLANNED, AuditStatus.IN_PROGRESS),
+        (AuditStatus.IN_PROGRESS, AuditStatus.COMPLETED),
+    }
+
+
 def wants_json() -> bool:
     return request.path.startswith("/api/")
 
@@ -85,4 +111,6 @@ TEMPLATE_CHECKS = {
     "manage_users": can_manage_users,
     "manage_services": can_manage_services,
     "view_history": can_view_history,
+    "schedule_audits": can_schedule_audits,
+    "manage_question_sets": can_manage_question_sets,
 }

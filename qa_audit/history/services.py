@@ -20,6 +20,7 @@ ENTITY_LABELS = {
     "user": "User",
     "question_set": "Question set",
     "sampled_case": "Sampled case",
+    "audit_series": "Audit series",
 }
 
 

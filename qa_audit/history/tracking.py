@@ -39,6 +39,8 @@ class Tracked:
     __history_entity__: str
     __history_redact__: frozenset[str] = frozenset()
     __history_ignore__: frozenset[str] = frozenset({"version"})
+    # Collections whose membership is part of the record: name -> how to show a member.
+    __history_collections__: dict[str, Any] = {}
 
 
 @event.listens_for(Tracked, "mapper_configured", propagate=True)
@@ -106,6 +108,10 @@ def _snapshot(obj: Tracked, *, as_before: bool) -> dict[str, list[Any]]:
             continue
         shown = REDACTED if attr.key in obj.__history_redact__ else _plain(value)
         changes[attr.key] = [shown, None] if as_before else [None, shown]
+    for key, show in obj.__history_collections__.items():
+        members = sorted(_plain(show(m)) for m in getattr(obj, key))
+        if members:
+            changes[key] = [members, None] if as_before else [None, members]
     return changes
 
 
@@ -127,6 +133,14 @@ def _diff(obj: Tracked) -> dict[str, list[Any]]:
             changes[key] = [REDACTED, REDACTED]
         else:
             changes[key] = [_plain(before), _plain(after)]
+    for key, show in obj.__history_collections__.items():
+        hist = state.attrs[key].history
+        if not (hist.added or hist.deleted):
+            continue
+        before = sorted(_plain(show(m)) for m in list(hist.unchanged) + list(hist.deleted))
+        after = sorted(_plain(show(m)) for m in list(hist.unchanged) + list(hist.added))
+        if before != after:
+            changes[key] = [before, after]
     return changes
 
 
@@ -147,7 +161,7 @@ def _record(session: Session, flush_context) -> None:
             elif event_name == "delete":
                 changes = _snapshot(obj, as_before=True)
             else:
-                if not session.is_modified(obj, include_collections=False):
+                if not session.is_modified(obj, include_collections=bool(obj.__history_collections__)):
                     continue
                 changes = _diff(obj)
                 if not changes:

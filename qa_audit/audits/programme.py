@@ -1,0 +1,150 @@
+"""Queries for the audit programme, shared by the programme pages, exports and the API."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import Select, and_, case, func, or_, select
+from sqlalchemy.orm import selectinload
+
+from qa_audit.audits.models import Agency, Audit, AuditAgency, AuditStatus, AuditType, audit_auditors
+from qa_audit.auth.models import User
+
+
+@dataclass
+class ProgrammeFilters:
+    types: list[AuditType] = field(default_factory=list)
+    statuses: list[AuditStatus] = field(default_factory=list)
+    service_ids: list[int] = field(default_factory=list)
+    auditor_ids: list[int] = field(default_factory=list)
+    agencies: list[Agency] = field(default_factory=list)
+    scheduled_from: date | None = None
+    scheduled_to: date | None = None
+
+
+def filtered(filters: ProgrammeFilters) -> Select:
+    """Audits matching every filter given (each filter allows any of its values)."""
+    query = select(Audit)
+    if filters.types:
+        query = query.where(Audit.type.in_(filters.types))
+    if filters.statuses:
+        query = query.where(Audit.status.in_(filters.statuses))
+    if filters.service_ids:
+        query = query.where(Audit.service_id.in_(filters.service_ids))
+    if filters.auditor_ids:
+        takes_part = select(audit_auditors.c.audit_id).where(audit_auditors.c.user_id.in_(filters.auditor_ids))
+        query = query.where(or_(Audit.lead_auditor_id.in_(filters.auditor_ids), Audit.id.in_(takes_part)))
+    if filters.agencies:
+        with_agency = select(AuditAgency.audit_id).where(AuditAgency.agency.in_(filters.agencies))
+        query = query.where(Audit.id.in_(with_agency))
+    if filters.scheduled_from:
+        query = query.where(Audit.scheduled_for >= filters.scheduled_from)
+    if filters.scheduled_to:
+        query = query.where(Audit.scheduled_for <= filters.scheduled_to)
+    return query
+
+
+def with_page_data(query: Select) -> Select:
+    """Eager-load what a programme row shows, so a page is a constant number of queries."""
+    return query.options(
+        selectinload(Audit.service),
+        selectinload(Audit.lead_auditor),
+        selectinload(Audit.auditors),
+        selectinload(Audit.agency_rows),
+        selectinload(Audit.parent),
+    )
+
+
+def ordered(query: Select) -> Select:
+    return query.order_by(Audit.scheduled_for, Audit.id)
+
+
+# Quarters of the council's financial year (April to March).
+
+
+@dataclass(frozen=True)
+class Quarter:
+    year: int  # the financial year starting in April of this year
+    number: int  # 1 = April to June
+
+    @property
+    def starts_on(self) -> date:
+        month = 4 + 3 * (self.number - 1)
+        return date(self.year + (month > 12), (month - 1) % 12 + 1, 1)
+
+    @property
+    def ends_on(self) -> date:
+        from qa_audit.audits.services import add_months
+        from datetime import timedelta
+
+        return add_months(self.starts_on, 3) - timedelta(days=1)
+
+    @property
+    def label(self) -> str:
+        return f"Quarter {self.number} {self.year}/{str(self.year + 1)[-2:]}"
+
+    @property
+    def months(self) -> str:
+        return f"{self.starts_on:%B %Y} to {self.ends_on:%B %Y}"
+
+    def next(self) -> Quarter:
+        return Quarter(self.year + (self.number == 4), self.number % 4 + 1)
+
+
+def quarter_of(day: date) -> Quarter:
+    year = day.year if day.month >= 4 else day.year - 1
+    return Quarter(year, (day.month - 4) % 12 // 3 + 1)
+
+
+def financial_year_quarters(year: int) -> list[Quarter]:
+    return [Quarter(year, n) for n in (1, 2, 3, 4)]
+
+
+def quarter_counts(query: Select, quarters: list[Quarter], today: date) -> dict[Quarter, dict[str, int]]:
+    """Planned, in progress, completed, cancelled and overdue-to-start per quarter,
+    counted in one SQL query over the filtered audits."""
+    subquery = query.order_by(None).subquery()
+    quarter_case = case(
+        *[(and_(subquery.c.scheduled_for >= q.starts_on, subquery.c.scheduled_for <= q.ends_on), i) for i, q in enumerate(quarters)],
+        else_=-1,
+    ).label("quarter")
+
+    def count_where(condition):
+        return func.count(case((condition, 1)))
+
+    rows = (
+        select(
+            quarter_case,
+            count_where(subquery.c.status == AuditStatus.PLANNED.value),
+            count_where(subquery.c.status == AuditStatus.IN_PROGRESS.value),
+            count_where(subquery.c.status == AuditStatus.COMPLETED.value),
+            count_where(subquery.c.status == AuditStatus.CANCELLED.value),
+            count_where(and_(subquery.c.status == AuditStatus.PLANNED.value, subquery.c.scheduled_for < today)),
+        )
+        .group_by(quarter_case)
+    )
+    from qa_audit.extensions import db
+
+    counts = {q: {"planned": 0, "in_progress": 0, "completed": 0, "cancelled": 0, "overdue_to_start": 0} for q in quarters}
+    for index, planned, in_progress, completed, cancelled, overdue in db.session.execute(rows):
+        if index >= 0:
+            counts[quarters[index]] = {
+                "planned": planned,
+                "in_progress": in_progress,
+                "completed": completed,
+                "cancelled": cancelled,
+                "overdue_to_start": overdue,
+            }
+    return counts
+
+
+def my_audits(user: User) -> Select:
+    """What a user leads or takes part in, unfinished first and soonest first."""
+    takes_part = select(audit_auditors.c.audit_id).where(audit_auditors.c.user_id == user.id)
+    unfinished = case((Audit.status.in_([AuditStatus.PLANNED, AuditStatus.IN_PROGRESS]), 0), else_=1)
+    return (
+        select(Audit)
+        .where(or_(Audit.lead_auditor_id == user.id, Audit.id.in_(takes_part)))
+        .order_by(unfinished, Audit.scheduled_for, Audit.id)
+    )

@@ -1,0 +1,36 @@
+"""Checks shared by every service, worded as GOV.UK error messages."""
+
+from __future__ import annotations
+
+import re
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+_CONTROL_ONE_LINE = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
+
+TITLE_MAX = 200
+SUMMARY_MAX = 2000
+TEXT_MAX = 10000
+
+
+def check_text(
+    errors: dict[str, list[str]],
+    field: str,
+    value: str | None,
+    *,
+    label: str,
+    max_length: int,
+    required: bool = False,
+    multiline: bool = False,
+    missing_message: str | None = None,
+) -> str | None:
+    """Trimmed text, or None when empty; adds the problem to ``errors``."""
+    text = (value or "").strip()
+    if not text:
+        if required:
+            errors.setdefault(field, []).append(missing_message or f"Enter {label.lower()}")
+        return None
+    if len(text) > max_length:
+        errors.setdefault(field, []).append(f"{label} must be {max_length:,} characters or fewer")
+    elif (_CONTROL if multiline else _CONTROL_ONE_LINE).search(text):
+        errors.setdefault(field, []).append(f"{label} must not contain control characters")
+    return text
