@@ -154,8 +154,11 @@ def _register_models() -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from qa_audit import admin, auth, history, main
+    from qa_audit import admin, audits, auth, history, main
     from qa_audit.admin import views as _admin_views  # noqa: F401  (routes register on import)
+    from qa_audit.audits import programme_views as _programme_views  # noqa: F401
+    from qa_audit.audits import question_set_views as _question_set_views  # noqa: F401
+    from qa_audit.audits import views as _audit_views  # noqa: F401
     from qa_audit.auth import views as _auth_views  # noqa: F401
     from qa_audit.history import views as _history_views  # noqa: F401
     from qa_audit.main import views as _main_views  # noqa: F401
@@ -166,6 +169,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(main.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(audits.bp)
     app.register_blueprint(history.bp)
 
     api.init_app(app)

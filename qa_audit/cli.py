@@ -28,7 +28,13 @@ demo_cli = click.Group("demo", help="Demo data.")
 @click.argument("email")
 @click.option("--name", required=True, help="Full name.")
 @click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
-@click.option("--password", required=True, help="At least 12 characters, not a common password.")
+@click.option(
+    "--password",
+    prompt=True,
+    hide_input=True,
+    confirmation_prompt=True,
+    help="At least 12 characters, not a common password. Asked for (hidden) when not given.",
+)
 def create_user(email: str, name: str, role: str, password: str) -> None:
     """Create a user who can sign in at once."""
     try:

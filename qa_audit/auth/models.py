@@ -44,7 +44,7 @@ def new_login_id() -> str:
 class User(Tracked, UserMixin, db.Model):
     __tablename__ = "users"
     __history_entity__ = "user"
-    __history_redact__ = frozenset({"password_hash", "login_id"})
+    __history_redact__ = frozenset({"password_hash", "login_id", "calendar_token_hash"})
     __history_ignore__ = frozenset({"last_login_at"})
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -60,6 +60,8 @@ class User(Tracked, UserMixin, db.Model):
     # Changes whenever the password is reset or the account deactivated, which
     # ends every session signed in with the old value (Flask-Login's get_id).
     login_id: Mapped[str] = mapped_column(String(64), unique=True, default=new_login_id)
+    # The secret in the user's iCalendar feed URL, hashed; None when they have no feed.
+    calendar_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": version}

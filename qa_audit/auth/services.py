@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from qa_audit.auth.models import ApiToken, LoginAttempt, Role, User, hash_token, new_login_id
 from qa_audit.auth.passwords import (
@@ -53,12 +53,17 @@ def _failures_since(column, value, since) -> int:
 def _unknown_email_locked(email: str) -> bool:
     """Unknown emails 'lock' after as many failures as real ones, so the message
     shown cannot be used to learn which accounts exist."""
-    since = utcnow() - timedelta(days=30)
+    since = utcnow() - ATTEMPTS_KEPT_FOR
     return _failures_since(LoginAttempt.email, email, since) >= current_app.config["LOGIN_LOCK_AFTER"]
+
+
+ATTEMPTS_KEPT_FOR = timedelta(days=30)
 
 
 def _record_attempt(email: str, address: str, succeeded: bool) -> None:
     db.session.add(LoginAttempt(email=email[:EMAIL_MAX], address=address[:64], succeeded=succeeded))
+    # Attempts hold emails and addresses: keep them no longer than the lock rule needs.
+    db.session.execute(delete(LoginAttempt).where(LoginAttempt.at < utcnow() - ATTEMPTS_KEPT_FOR))
 
 
 def sign_in(email: str, password: str, address: str) -> SignInResult:
