@@ -147,6 +147,13 @@ def test_demo_load_is_idempotent(app, runner):
     assert {model: db.session.scalar(select(db.func.count()).select_from(model)) for model in (User,)} == counts
     roles = set(db.session.scalars(select(User.role)))
     assert roles == set(Role)
+    from qa_audit.audits.models import Audit, AuditType
+
+    audits = db.session.scalars(select(Audit)).all()
+    assert {a.type for a in audits} == set(AuditType)
+    assert "0 audits" in second.output
+    follow_up = [a for a in audits if a.follow_up_of_id]
+    assert follow_up and follow_up[0].children
     assert "qa.lead@demo.qa-audit.test" in first.output
 
 
