@@ -9,6 +9,8 @@ from qa_audit.auth.permissions import can_manage_services, can_manage_users
 # (label, endpoint, shown to this user?, endpoints that mark it current)
 _ITEMS = [
     ("Home", "main.home", lambda user: True, ("main.home",)),
+    ("Programme", "audits.show_programme", lambda user: True, ("audits.show_programme", "audits.show_calendar", "audits.schedule_audit", "audits.show_audit", "audits.edit_audit", "audits.schedule_series", "audits.show_series", "audits.edit_series")),
+    ("My audits", "audits.my_audits", lambda user: True, ("audits.my_audits", "audits.calendar_feed")),
     ("Services", "admin.list_services", can_manage_services, ("admin.list_services", "admin.add_service", "admin.edit_service")),
     ("Users", "admin.list_users", can_manage_users, ("admin.list_users", "admin.add_user", "admin.edit_user", "admin.reset_password")),
     ("API tokens", "auth.list_tokens", lambda user: True, ("auth.list_tokens",)),
@@ -19,7 +21,7 @@ def navigation_for(user, endpoint: str | None) -> list[dict]:
     if not user or not user.is_authenticated:
         return []
     return [
-        {"text": label, "href": url_for(target), "active": endpoint in current}
+        {"text": label, "href": url_for(target), "active": endpoint in current, "current": endpoint == target}
         for label, target, shown, current in _ITEMS
         if shown(user)
     ]

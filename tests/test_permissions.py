@@ -17,6 +17,7 @@ PUBLIC = {
     "main.cookies",
     "static",
     "api-docs.openapi_json",
+    "audits.calendar_feed_ics",
 }
 METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE"}
 

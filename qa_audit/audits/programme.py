@@ -104,6 +104,8 @@ def financial_year_quarters(year: int) -> list[Quarter]:
 def quarter_counts(query: Select, quarters: list[Quarter], today: date) -> dict[Quarter, dict[str, int]]:
     """Planned, in progress, completed, cancelled and overdue-to-start per quarter,
     counted in one SQL query over the filtered audits."""
+    if not quarters:
+        return {}
     subquery = query.order_by(None).subquery()
     quarter_case = case(
         *[(and_(subquery.c.scheduled_for >= q.starts_on, subquery.c.scheduled_for <= q.ends_on), i) for i, q in enumerate(quarters)],
@@ -148,3 +150,125 @@ def my_audits(user: User) -> Select:
         .where(or_(Audit.lead_auditor_id == user.id, Audit.id.in_(takes_part)))
         .order_by(unfinished, Audit.scheduled_for, Audit.id)
     )
+
+
+def with_list_data(query: Select) -> Select:
+    """Eager-load what an exported row or a "my audits" row shows (no parent rows needed)."""
+    return query.options(
+        selectinload(Audit.service),
+        selectinload(Audit.lead_auditor),
+        selectinload(Audit.auditors),
+        selectinload(Audit.agency_rows),
+    )
+
+
+def financial_year_of(day: date) -> int:
+    return quarter_of(day).year
+
+
+def quarters_between(start: date, end: date) -> list[Quarter]:
+    """The quarters from the one holding ``start`` to the one holding ``end``."""
+    if end < start:
+        return []
+    quarter, last = quarter_of(start), quarter_of(end)
+    quarters = [quarter]
+    while quarter != last:
+        quarter = quarter.next()
+        quarters.append(quarter)
+    return quarters
+
+
+def date_bounds(query: Select) -> tuple[date | None, date | None]:
+    """The earliest and latest scheduled dates among the audits of ``query`` (one query)."""
+    from qa_audit.extensions import db
+
+    subquery = query.order_by(None).subquery()
+    row = db.session.execute(select(func.min(subquery.c.scheduled_for), func.max(subquery.c.scheduled_for))).one()
+    return row[0], row[1]
+
+
+# More quarters than this in an explicit date range, and the page narrows to the
+# quarters that hold audits (someone asking for 1900 to 2100 gets the audits, not
+# 800 empty tables).
+MAX_EMPTY_SPAN_QUARTERS = 20
+
+
+def programme_range(filters: ProgrammeFilters, year: int) -> tuple[date, date, list[Quarter]]:
+    """The dates and quarters the programme page shows: the financial year, or the
+    quarters a date range covers. An open end of a range stops at the filtered audits."""
+    if not (filters.scheduled_from or filters.scheduled_to):
+        quarters = financial_year_quarters(year)
+        return quarters[0].starts_on, quarters[-1].ends_on, quarters
+
+    start, end = filters.scheduled_from, filters.scheduled_to
+    if start and end and len(quarters := quarters_between(start, end)) <= MAX_EMPTY_SPAN_QUARTERS:
+        return start, end, quarters
+    first, last = date_bounds(filtered(filters))
+    if start is None:
+        start = first or end
+    if end is None:
+        end = last or start
+    quarters = quarters_between(start, end)
+    if len(quarters) > MAX_EMPTY_SPAN_QUARTERS:
+        quarters = quarters_between(max(start, first), min(end, last)) if first else quarters[:1]
+    return start, end, quarters
+
+
+def total(counts: dict[str, int]) -> int:
+    return counts["planned"] + counts["in_progress"] + counts["completed"] + counts["cancelled"]
+
+
+def quarters_on_page(
+    quarters: list[Quarter], counts: dict[Quarter, dict[str, int]], page: int, per_page: int
+) -> list[Quarter]:
+    """Which quarters' tables a page of ``per_page`` audits (ordered by date) shows.
+
+    A quarter whose audits run across a page break shows on both pages; a quarter
+    with no audits shows on the page where it falls in date order."""
+    grand_total = sum(total(counts[q]) for q in quarters)
+    first, stop = (page - 1) * per_page, page * per_page
+    shown, position = [], 0
+    for quarter in quarters:
+        size = total(counts[quarter])
+        if size:
+            if position < stop and position + size > first:
+                shown.append(quarter)
+        else:
+            at = min(position, max(grand_total - 1, 0))
+            if first <= at < stop:
+                shown.append(quarter)
+        position += size
+    return shown
+
+
+def month_weeks(year: int, month: int) -> list[list[date]]:
+    """The weeks (Monday to Sunday) that a month's days fall in."""
+    import calendar
+
+    return calendar.Calendar(firstweekday=calendar.MONDAY).monthdatescalendar(year, month)
+
+
+def next_step(audit: Audit, today: date) -> str:
+    """What the people doing an audit must do next, in words."""
+    if audit.status is AuditStatus.PLANNED:
+        return "Start the audit (overdue to start)" if audit.overdue_to_start(today) else "Start the audit"
+    if audit.status is AuditStatus.IN_PROGRESS:
+        return "Record findings and complete the audit"
+    if audit.status is AuditStatus.COMPLETED:
+        if audit.completed_at is None:
+            return "Completed"
+        from zoneinfo import ZoneInfo
+
+        completed_on = audit.completed_at.astimezone(ZoneInfo("Europe/London")).date()
+        return f"Completed on {completed_on:%-d %B %Y}"
+    return "Cancelled"
+
+
+def audit_path(audit_id: int, *, external: bool = False) -> str:
+    """The audit's page, by endpoint when the audit pages are registered."""
+    from flask import current_app, request, url_for
+
+    if "audits.show_audit" in current_app.view_functions:
+        return url_for("audits.show_audit", audit_id=audit_id, _external=external)
+    path = f"/audits/{audit_id}"
+    return request.host_url.rstrip("/") + path if external else path

@@ -29,7 +29,8 @@ def test_admin_adds_and_manages_a_user(page, new_page, make_user, app):
     # Users, through the header navigation.
     page.click_link("Users", within=page.navigation())
     assert page.page.url == page.url("/admin/users")
-    expect(page.navigation().get_by_role("link", name="Users")).to_have_attribute("aria-current", re.compile(r"^(page|true)$"))
+    users_link = page.navigation().get_by_role("link", name="Users")
+    expect(users_link).to_have_attribute("aria-current", re.compile(r"^(page|true)$"))
 
     # Add a user: a mistake first, so the error summary is checked too.
     page.click_link("Add a user")
