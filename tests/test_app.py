@@ -43,7 +43,12 @@ def test_proxy_fix_makes_forwarded_https_secure(database_url):
 def test_assets_are_served_locally(client):
     page = client.get("/sign-in").get_data(as_text=True)
     assert '/assets/govuk-frontend.min.css' in page
-    assert '/assets/govuk-frontend.min.js' in page
+    assert '/assets/app.js' in page
+    with client.get("/assets/app.js") as response:
+        script = response.get_data(as_text=True)
+    assert "from './govuk-frontend.min.js'" in script and "initAll()" in script
+    with client.get("/assets/govuk-frontend.min.js") as response:
+        assert response.status_code == 200
     assert "http://" not in re.sub(r'xmlns="http://www.w3.org/2000/svg"', "", page).replace("http://www.w3.org", "")
 
 

@@ -6,8 +6,11 @@ from flask import jsonify, render_template
 from flask_login import current_user, login_required
 from sqlalchemy import case, func, select, text
 
+from qa_audit.audits import programme
+from qa_audit.audits import services as audit_services
+from qa_audit.audits.models import Audit, AuditStatus
 from qa_audit.auth.models import Role, User
-from qa_audit.auth.permissions import public
+from qa_audit.auth.permissions import can_schedule_audits, public
 from qa_audit.extensions import db
 from qa_audit.main import bp
 
@@ -15,6 +18,26 @@ from qa_audit.main import bp
 @bp.route("/")
 @login_required
 def home():
+    """What each role needs first: this quarter's programme for everyone, what is
+    overdue to start for QA leads, and the user's own next audits."""
+    today = audit_services.today()
+    quarter = programme.quarter_of(today)
+    counts = programme.quarter_counts(programme.filtered(programme.ProgrammeFilters()), [quarter], today)[quarter]
+    overdue_to_start = []
+    if can_schedule_audits(current_user):
+        overdue_to_start = db.session.scalars(
+            programme.with_list_data(
+                select(Audit)
+                .where(Audit.status == AuditStatus.PLANNED, Audit.scheduled_for < today)
+                .order_by(Audit.scheduled_for)
+                .limit(10)
+            )
+        ).all()
+    mine = db.session.scalars(
+        programme.with_list_data(
+            programme.my_audits(current_user).where(Audit.status.in_([AuditStatus.PLANNED, AuditStatus.IN_PROGRESS])).limit(5)
+        )
+    ).all()
     account_counts = None
     if current_user.role is Role.ADMIN:
         account_counts = db.session.execute(
@@ -24,7 +47,16 @@ def home():
                 func.count(case((User.locked_at.is_not(None), 1))).label("locked"),
             )
         ).one()
-    return render_template("main/home.html", account_counts=account_counts)
+    return render_template(
+        "main/home.html",
+        account_counts=account_counts,
+        quarter=quarter,
+        counts=counts,
+        overdue_to_start=overdue_to_start,
+        mine=mine,
+        today=today,
+        next_step=programme.next_step,
+    )
 
 
 @bp.route("/healthz")
