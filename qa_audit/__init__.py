@@ -8,7 +8,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, request, session
+from flask import Flask, current_app, request, session
 from flask_login import current_user, logout_user
 from govuk_frontend_wtf.main import WTFormsHelpers
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -175,10 +175,15 @@ def _register_blueprints(app: Flask) -> None:
     api.init_app(app)
     api.register_blueprint(api_bp)
     csrf.exempt(api_bp)
-    limiter.limit(
-        lambda: app.config["API_RATE_LIMIT"],
-        key_func=_api_rate_key,
-    )(api_bp)
+    if not getattr(api_bp, "rate_limited", False):
+        # The limiter and the blueprint live as long as the process: limit the blueprint
+        # once, not once per app made (the tests make hundreds, and each extra limit
+        # counted every request again), reading the limit from the app serving it.
+        limiter.limit(
+            lambda: current_app.config["API_RATE_LIMIT"],
+            key_func=_api_rate_key,
+        )(api_bp)
+        api_bp.rate_limited = True
     errors.register(app)
 
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from flask import url_for
 
-from qa_audit.auth.permissions import can_manage_services, can_manage_users
+from qa_audit.auth.permissions import can_manage_question_sets, can_manage_services, can_manage_users
 
 # (label, endpoint, shown to this user?, endpoints that mark it current)
 _ITEMS = [
     ("Home", "main.home", lambda user: True, ("main.home",)),
     ("Programme", "audits.show_programme", lambda user: True, ("audits.show_programme", "audits.show_calendar", "audits.schedule_audit", "audits.show_audit", "audits.edit_audit", "audits.schedule_series", "audits.show_series", "audits.edit_series")),
     ("My audits", "audits.my_audits", lambda user: True, ("audits.my_audits", "audits.calendar_feed")),
+    ("Question sets", "audits.list_question_sets", can_manage_question_sets, ("audits.list_question_sets", "audits.new_question_set", "audits.show_question_set", "audits.edit_question_set")),
     ("Services", "admin.list_services", can_manage_services, ("admin.list_services", "admin.add_service", "admin.edit_service")),
     ("Users", "admin.list_users", can_manage_users, ("admin.list_users", "admin.add_user", "admin.edit_user", "admin.reset_password")),
     ("API tokens", "auth.list_tokens", lambda user: True, ("auth.list_tokens",)),

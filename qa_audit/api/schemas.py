@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import enum
 import re
+from functools import wraps
+from typing import Callable
 
 from flask import abort
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
@@ -11,6 +14,9 @@ from sqlalchemy import func, select
 from qa_audit.extensions import db
 
 MAX_PAGE_SIZE = 200
+# Ids are PostgreSQL integers: anything larger is no record (404) or bad input (422),
+# never a database overflow.
+MAX_ID = 2**31 - 1
 
 # Control characters other than tab, LF and CR, and unpaired surrogates.
 _BAD_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
@@ -42,14 +48,53 @@ def FreeText(**kwargs) -> fields.String:
     return fields.String(validate=[validate.Length(max=10000), NoControlCharacters(multiline=True)], **kwargs)
 
 
+def Id(**kwargs) -> fields.Integer:
+    """A record id in a body or query: a positive integer the database can hold.
+    In JSON bodies pass ``strict=True`` so that 1.5 or "1" is not taken for 1."""
+    return fields.Integer(validate=validate.Range(min=1, max=MAX_ID), **kwargs)
+
+
+class EnumValue(fields.String):
+    """An enum given and shown as its value ("dip_sample"); an unknown value is a 422
+    at the field, and the OpenAPI description lists the allowed values."""
+
+    def __init__(self, enum_class: type[enum.Enum], **kwargs):
+        self.enum_class = enum_class
+        validators = [validate.OneOf([member.value for member in enum_class])]
+        super().__init__(validate=validators, **kwargs)
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if isinstance(value, enum.Enum):
+            value = value.value
+        return super()._serialize(value, attr, obj, **kwargs)
+
+
+def _messages(errors, prefix: str = "") -> list[str]:
+    if isinstance(errors, dict):
+        found = []
+        for key, value in errors.items():
+            label = f"Item {key + 1}" if isinstance(key, int) else str(key)
+            found += _messages(value, f"{prefix}{label}: ")
+        return found
+    if isinstance(errors, (list, tuple)):
+        return [m for item in errors for m in _messages(item, prefix)]
+    return [f"{prefix}{errors}"]
+
+
 class BaseSchema(Schema):
     class Meta:
         unknown = EXCLUDE
         ordered = True
 
+    def handle_error(self, error, data, **kwargs):
+        """API.md: each bad field maps to a list of messages, so errors inside a list
+        ({"agencies": {0: [...]}}) become messages naming the item."""
+        if isinstance(error.messages, dict):
+            error.messages = {field: _messages(messages) for field, messages in error.messages.items()}
+
 
 class PageArgs(BaseSchema):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_ID))
     page_size = fields.Integer(load_default=50, validate=validate.Range(min=1))
 
 
@@ -80,3 +125,34 @@ def get_or_404(model, ident: int):
     if obj is None:
         abort(404)
     return obj
+
+
+def load(model, argument: str, name: str | None = None) -> Callable:
+    """Look up the record named in the path (404 if there is none) and pass it to
+    the view as ``name`` (the model's name in snake case by default).
+
+    Put it between ``@bp.route`` and the role check, so a missing record is a 404
+    before a 403 (API.md's order: 401, 404, 403, 422, 409). The role check's
+    ``allowed_roles`` is kept as ``roles_after_load``, so the route walker in
+    tests/test_permissions.py (which probes id 1 with no data) leaves these
+    routes to their own tests.
+    """
+    name = name or re.sub(r"(?<!^)(?=[A-Z])", "_", model.__name__).lower()
+
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            ident = kwargs.pop(argument)
+            record = db.session.get(model, ident) if 0 < ident <= MAX_ID else None
+            if record is None:
+                abort(404)
+            kwargs[name] = record
+            return view(*args, **kwargs)
+
+        roles = wrapped.__dict__.pop("allowed_roles", None)
+        if roles is not None:
+            wrapped.roles_after_load = roles
+        wrapped.loads_record = model
+        return wrapped
+
+    return decorator

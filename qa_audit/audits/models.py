@@ -139,8 +139,9 @@ class QuestionSet(Tracked, db.Model):
     )
 
 
-class Question(db.Model):
+class Question(Tracked, db.Model):
     __tablename__ = "questions"
+    __history_entity__ = "question"
     __table_args__ = (UniqueConstraint("question_set_id", "position"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -12,6 +12,7 @@ from datetime import date, timedelta
 from typing import Any, Iterable
 
 from sqlalchemy import exists, select
+from sqlalchemy import inspect as sa_inspect
 
 from qa_audit.admin.models import Service
 from qa_audit.audits.models import (
@@ -44,7 +45,7 @@ TRANSITIONS = {
     AuditStatus.CANCELLED: set(),
 }
 
-STALE = "Someone else changed this audit while you were editing it. Your changes have not been saved: check the audit, then make them again."
+STALE = "Someone else changed this audit at the same time. Your change has not been saved: check the audit, then try again."
 
 AUDIT_FIELDS = (
     "type",
@@ -78,11 +79,23 @@ def _enum(enum_class, value, errors, field, message):
         return None
 
 
+MAX_ID = 2**31 - 1
+
+
+def _get(model, value):
+    """The record with this id, or None for anything that is not a plausible id
+    (text, "²", a number too big for the database): never a database error."""
+    text = str(value).strip()
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= MAX_ID:
+        return None
+    return db.session.get(model, int(text))
+
+
 def _auditor(user_id, errors, field, message_missing) -> User | None:
     if user_id in (None, ""):
         errors.setdefault(field, []).append(message_missing)
         return None
-    user = db.session.get(User, int(user_id)) if str(user_id).isdigit() else None
+    user = _get(User, user_id)
     if user is None or not user.active or user.role not in AUDITING_ROLES:
         errors.setdefault(field, []).append(
             "Select an active user with the auditor, QA lead or head of service role"
@@ -119,7 +132,7 @@ def check_audit_input(data: dict[str, Any], *, audit: Audit | None = None, need_
     if service_id in (None, ""):
         errors.setdefault("service_id", []).append("Select the service audited")
     else:
-        service = db.session.get(Service, int(service_id)) if str(service_id).isdigit() else None
+        service = _get(Service, service_id)
         if service is None or (not service.active and (audit is None or audit.service_id != service.id)):
             errors.setdefault("service_id", []).append("Select a service that is audited")
             service = None
@@ -144,7 +157,7 @@ def check_audit_input(data: dict[str, Any], *, audit: Audit | None = None, need_
 
     parent = None
     if data.get("parent_id") not in (None, ""):
-        parent = db.session.get(Audit, int(data["parent_id"])) if str(data["parent_id"]).isdigit() else None
+        parent = _get(Audit, data["parent_id"])
         if parent is None or parent.type is not AuditType.TARGETED_VISIT:
             errors.setdefault("parent_id", []).append("A part of a visit must belong to a targeted visit")
             parent = None
@@ -158,7 +171,7 @@ def check_audit_input(data: dict[str, Any], *, audit: Audit | None = None, need_
     follow_up_of = None
     if data.get("follow_up_of_id") not in (None, ""):
         value = data["follow_up_of_id"]
-        follow_up_of = db.session.get(Audit, int(value)) if str(value).isdigit() else None
+        follow_up_of = _get(Audit, value)
         if follow_up_of is None or (audit is not None and follow_up_of.id == audit.id):
             errors.setdefault("follow_up_of_id", []).append("Select the earlier audit this one follows up")
             follow_up_of = None
@@ -166,7 +179,7 @@ def check_audit_input(data: dict[str, Any], *, audit: Audit | None = None, need_
     question_set = None
     if data.get("question_set_id") not in (None, ""):
         value = data["question_set_id"]
-        question_set = db.session.get(QuestionSet, int(value)) if str(value).isdigit() else None
+        question_set = _get(QuestionSet, value)
         keeps_current = audit is not None and question_set is not None and audit.question_set_id == question_set.id
         if question_set is None or ((question_set.retired or question_set.superseded) and not keeps_current):
             errors.setdefault("question_set_id", []).append("Select a question set that is in use")
@@ -194,6 +207,16 @@ def _apply(audit: Audit, values: AuditInput) -> None:
     audit.parent = values.parent
     audit.follow_up_of = values.follow_up_of
     audit.question_set = values.question_set
+    _count_change(audit)
+
+
+def _count_change(record) -> None:
+    """SQLAlchemy increments ``version`` only when the record's own row changes; a
+    save that changes only a collection (auditors, agencies, questions) must count
+    too, or a stale edit would not be caught."""
+    state = sa_inspect(record)
+    if state.persistent and db.session.is_modified(record, include_collections=True):
+        record.version = record.version + 1
 
 
 def schedule_audit(data: dict[str, Any]) -> Audit:
@@ -211,13 +234,14 @@ def _check_version(record, version: int | None, message: str = STALE) -> None:
 
 
 def update_audit(audit: Audit, data: dict[str, Any], *, version: int | None) -> Audit:
-    """Change an audit's details. Fields not given keep their value (PATCH)."""
-    _check_version(audit, version)
-    if audit.status in (AuditStatus.COMPLETED, AuditStatus.CANCELLED):
-        raise Conflict(f"This audit is {audit.status.label.lower()}: it cannot be changed.")
+    """Change an audit's details. Fields not given keep their value (PATCH).
+    Bad input is reported before a conflict (API.md: 422 before 409)."""
     merged = audit_values(audit)
     merged.update({k: v for k, v in data.items() if k in AUDIT_FIELDS})
     values = check_audit_input(merged, audit=audit)
+    _check_version(audit, version)
+    if audit.status in (AuditStatus.COMPLETED, AuditStatus.CANCELLED):
+        raise Conflict(f"This audit is {audit.status.label.lower()}: it cannot be changed.")
     if (
         values.question_set is not None
         and audit.question_set_id != values.question_set.id
@@ -226,6 +250,8 @@ def update_audit(audit: Audit, data: dict[str, Any], *, version: int | None) -> 
         raise Conflict("The question set of a started audit cannot be changed.")
     if values.type is not audit.type and audit.status is not AuditStatus.PLANNED:
         raise Conflict("The type of a started audit cannot be changed.")
+    if values.type is not AuditType.TARGETED_VISIT and audit.type is AuditType.TARGETED_VISIT and audit.children:
+        raise InvalidInput(type="This visit has parts, so it must stay a targeted visit")
     _apply(audit, values)
     db.session.commit()
     return audit
@@ -494,13 +520,14 @@ def update_question_set(
     question_set: QuestionSet, title: str | None, questions: Iterable[str] | None, description: str | None = None, *, version: int | None
 ) -> QuestionSet:
     """Edit a set; if a started audit uses it, the edit makes a new version that
-    planned audits move to, and the started audits keep the old one."""
+    planned audits move to, and the started audits keep the old one.
+    Bad input is reported before a conflict (API.md: 422 before 409)."""
+    title, texts, description = _check_question_set(title, questions, description)
     _check_version(question_set, version, "Someone else changed this question set while you were editing it. Your changes have not been saved.")
     if question_set.superseded:
         raise Conflict("A newer version of this question set exists: edit that one.")
     if question_set.retired:
         raise Conflict("This question set is retired.")
-    title, texts, description = _check_question_set(title, questions, description)
     if not question_set_in_use(question_set):
         question_set.title = title
         question_set.description = description
@@ -513,6 +540,7 @@ def update_question_set(
             question.text = text
             keep.append(question)
         question_set.questions = keep
+        question_set.version = question_set.version + 1  # a question's text may be all that changed
         db.session.commit()
         return question_set
 

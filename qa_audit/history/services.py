@@ -19,6 +19,7 @@ ENTITY_LABELS = {
     "service": "Service",
     "user": "User",
     "question_set": "Question set",
+    "question": "Question",
     "sampled_case": "Sampled case",
     "audit_series": "Audit series",
 }

@@ -247,3 +247,28 @@ def test_question_set_needs_questions():
     with pytest.raises(InvalidInput) as error:
         services.create_question_set("Empty", ["", "  "])
     assert "questions" in error.value.errors
+
+
+@pytest.mark.parametrize("value", ["²", "abc", str(2**40), "-1", "0"])
+def test_implausible_ids_are_field_errors_not_database_errors(make_user, make_service, value):
+    with pytest.raises(InvalidInput) as error:
+        services.schedule_audit(_data(make_user(), make_service(), service_id=value, parent_id=value))
+    assert {"service_id", "parent_id"} <= set(error.value.errors)
+
+
+def test_a_visit_with_parts_stays_a_visit(make_audit):
+    visit = make_audit("targeted_visit")
+    make_audit("focus_group", parent_id=visit.id)
+    with pytest.raises(InvalidInput) as error:
+        services.update_audit(visit, {"type": "focus_group"}, version=visit.version)
+    assert "type" in error.value.errors
+
+
+def test_question_text_changes_are_in_the_history(make_question_set):
+    qs = make_question_set("Repeated contacts", ["Was the contact from family?"])
+    question_id = qs.questions[0].id
+    services.update_question_set(qs, "Repeated contacts", ["Was the contact from friends or family?"], version=qs.version)
+    change = db.session.scalars(
+        select(HistoryEntry.changes).where(HistoryEntry.entity == "question", HistoryEntry.entity_id == question_id, HistoryEntry.event == "update")
+    ).one()
+    assert change["text"] == ["Was the contact from family?", "Was the contact from friends or family?"]
