@@ -149,6 +149,8 @@ def _register_models() -> None:
     # Import every model so that metadata (and so migrations) knows them all.
     from qa_audit.admin import models as _admin  # noqa: F401
     from qa_audit.audits import models as _audits  # noqa: F401
+    from qa_audit.findings import models as _findings  # noqa: F401
+    from qa_audit.recording import models as _recording  # noqa: F401
     from qa_audit.auth import models as _auth  # noqa: F401
     from qa_audit.history import models as _history  # noqa: F401
 

@@ -61,6 +61,16 @@ class Config:
     # are trusted (0: none). Set FLASK_PROXY_FIX=1 behind nginx.
     PROXY_FIX = 0
 
+    # Email: SMTP when MAIL_SERVER is set; otherwise messages are written to
+    # MAIL_OUTBOX (default instance/outbox/) and not sent.
+    MAIL_SERVER: str | None = None
+    MAIL_PORT = 587
+    MAIL_USE_TLS = True
+    MAIL_USERNAME: str | None = None
+    MAIL_PASSWORD: str | None = None
+    MAIL_FROM = "qa-audit@localhost"
+    MAIL_OUTBOX: str | None = None
+
     SERVICE_NAME = "Quality assurance audits"
     COUNCIL_NAME = "Demo City Council"
     CASE_REFERENCE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9/-]{2,31}$"

@@ -303,6 +303,11 @@ def change_status(audit: Audit, new_status, user: User, *, reason: str | None = 
             raise Conflict("Choose a question set before starting a dip sample.")
         audit.started_at = utcnow()
     if status is AuditStatus.COMPLETED:
+        from qa_audit.recording.services import unanswered
+
+        missing = unanswered(audit)
+        if missing:
+            raise Conflict(f"{missing} answers are still missing in the dip sample grid: answer every question for every case before completing.")
         audit.completed_at = utcnow()
     if status is AuditStatus.CANCELLED:
         audit.cancellation_reason = reason

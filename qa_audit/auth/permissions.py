@@ -102,6 +102,13 @@ def can_change_audit_status(user: User, audit, new_status) -> bool:
     }
 
 
+def can_record_on(user: User, audit) -> bool:
+    """Findings, cases and details are recorded by the audit's own auditors, or a QA lead."""
+    if _has(user, *MANAGERS):
+        return True
+    return bool(user and user.is_authenticated and audit.takes_part(user))
+
+
 def wants_json() -> bool:
     return request.path.startswith("/api/")
 

@@ -22,6 +22,11 @@ ENTITY_LABELS = {
     "question": "Question",
     "sampled_case": "Sampled case",
     "audit_series": "Audit series",
+    "answer": "Answer",
+    "audit_details": "Audit details",
+    "theme": "Theme",
+    "concern_alert": "Concern alert",
+    "evidence_file": "Evidence file",
 }
 
 
