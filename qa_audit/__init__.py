@@ -156,12 +156,15 @@ def _register_models() -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from qa_audit import admin, audits, auth, history, main
+    from qa_audit import admin, audits, auth, findings, history, main, recording
     from qa_audit.admin import views as _admin_views  # noqa: F401  (routes register on import)
     from qa_audit.audits import programme_views as _programme_views  # noqa: F401
     from qa_audit.audits import question_set_views as _question_set_views  # noqa: F401
     from qa_audit.audits import views as _audit_views  # noqa: F401
     from qa_audit.auth import views as _auth_views  # noqa: F401
+    from qa_audit.findings import views as _finding_views  # noqa: F401
+    from qa_audit.recording import details_views as _details_views  # noqa: F401
+    from qa_audit.recording import views as _recording_views  # noqa: F401
     from qa_audit.history import views as _history_views  # noqa: F401
     from qa_audit.main import views as _main_views  # noqa: F401
     from qa_audit.api import api
@@ -172,6 +175,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(audits.bp)
+    app.register_blueprint(recording.bp)
+    app.register_blueprint(findings.bp)
     app.register_blueprint(history.bp)
 
     api.init_app(app)

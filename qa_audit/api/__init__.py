@@ -54,4 +54,4 @@ def api_user():
     return current_user
 
 
-from qa_audit.api import audits, history, question_sets, services, users  # noqa: E402,F401
+from qa_audit.api import audits, history, question_sets, recording, services, users  # noqa: E402,F401
