@@ -8,7 +8,9 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, current_app, request, session
+import re
+
+from flask import Flask, abort, current_app, render_template, request, session
 from flask_login import current_user, logout_user
 from govuk_frontend_wtf.main import WTFormsHelpers
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -21,6 +23,7 @@ from qa_audit.extensions import csrf, db, limiter, login_manager, migrate, talis
 from qa_audit.types import utcnow
 
 ROOT = Path(__file__).resolve().parent.parent
+_NUL = re.compile("\x00")
 
 CSP = {
     "default-src": "'self'",
@@ -179,7 +182,9 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(findings.bp)
     app.register_blueprint(history.bp)
 
-    api.init_app(app)
+    api.init_app(app, spec_kwargs={"security": [{"bearerAuth": []}]})
+    if "bearerAuth" not in api.spec.components.security_schemes:
+        api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     api.register_blueprint(api_bp)
     csrf.exempt(api_bp)
     if not getattr(api_bp, "rate_limited", False):
@@ -195,11 +200,14 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _api_rate_key() -> str:
-    """Per token (hashed), so one integration cannot starve the others."""
+    """Per token (hashed, as parsed: spacing or case of "Bearer" must not reset the
+    count), so one integration cannot starve the others."""
     from qa_audit.auth.models import hash_token
 
-    header = request.headers.get("Authorization", "")
-    return "token:" + hash_token(header) if header else "address:" + (request.remote_addr or "")
+    scheme, _, token = request.headers.get("Authorization", "").strip().partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return "token:" + hash_token(token.strip())
+    return "address:" + (request.remote_addr or "")
 
 
 def _register_request_hooks(app: Flask) -> None:
@@ -209,6 +217,24 @@ def _register_request_hooks(app: Flask) -> None:
     @login_manager.user_loader
     def load_user(login_id: str):
         return db.session.scalar(db.select(User).where(User.login_id == login_id, User.active.is_(True)))
+
+    @app.url_value_preprocessor
+    def no_such_id(endpoint, values):
+        """An id in a URL too big for the database's integer is no record: 404,
+        never a database overflow error."""
+        if values and any(isinstance(v, int) and v > 2**31 - 1 for v in values.values()):
+            abort(404)
+
+    @app.before_request
+    def refuse_control_characters():
+        """A NUL character cannot be stored by PostgreSQL: refuse the whole form with
+        a clear page rather than fail while saving it. (Other control characters are
+        refused at their field by the services' text checks.)"""
+        if request.method == "POST" and request.blueprint != "api" and request.form:
+            for values in request.form.listvalues():
+                if any(_NUL.search(value) for value in values):
+                    return render_template("errors/control_characters.html"), 400
+        return None
 
     @app.before_request
     def require_sign_in():

@@ -7,6 +7,13 @@ import re
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 _CONTROL_ONE_LINE = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
 
+from datetime import date
+
+# Dates the application accepts: far enough back for old plans, and never near the
+# end of the calendar (date arithmetic on 31 December 9999 overflows).
+EARLIEST_DATE = date(1900, 1, 1)
+LATEST_DATE = date(2100, 12, 31)
+
 TITLE_MAX = 200
 SUMMARY_MAX = 2000
 TEXT_MAX = 10000

@@ -183,3 +183,49 @@ def test_cannot_revoke_someone_elses_token(login_as, api_as):
 def test_empty_token_name(login_as):
     page = login_as("auditor").post_form("/account/tokens", {"name": ""}).get_data(as_text=True)
     assert "Enter a name for the token" in page
+
+
+def test_ids_too_big_for_the_database_are_404(login_as):
+    client = login_as("admin")
+    for url in ["/admin/users/99999999999999999999", "/admin/services/3000000000", "/question-sets/99999999999999999999", "/history/audit/3000000000"]:
+        assert client.get(url).status_code == 404, url
+
+
+def test_control_characters_in_a_form_are_refused_not_stored(client, login_as):
+    response = client.post_form("/sign-in", {"email": "a\x00b@example.gov.uk", "password": "whatever-password"})
+    assert response.status_code == 400
+    assert "hidden control characters" in response.get_data(as_text=True)
+    admin = login_as("admin")
+    response = admin.post_form("/admin/services/new", {"name": "MASH\x00"})
+    assert response.status_code == 400
+    response = admin.post_form("/admin/services/new", {"name": "MASH\x07"})
+    assert "Name must not contain control characters" in response.get_data(as_text=True)
+    from qa_audit.admin.models import Service
+
+    assert db.session.scalars(select(Service)).all() == []
+
+
+def test_sign_out_makes_a_copied_session_cookie_worthless(app, login_as):
+    client = login_as("admin")
+    cookie = client.get_cookie("qa_audit_session").value
+    client.post_form("/sign-out")
+    thief = app.test_client()
+    thief.set_cookie("qa_audit_session", cookie)
+    assert thief.get("/admin/users").status_code == 302
+
+
+def test_stale_user_edit_is_a_conflict(login_as, make_user):
+    admin = login_as("admin")
+    user = make_user("viewer")
+    version = str(user.version)
+    assert admin.post_form(f"/admin/users/{user.id}", {"name": "First", "role": "viewer", "version": version}).status_code == 302
+    response = admin.post_form(f"/admin/users/{user.id}", {"name": "Second", "role": "auditor", "version": version})
+    assert response.status_code == 409 and 'value="Second"' in response.get_data(as_text=True)
+    db.session.refresh(user)
+    assert user.name == "First" and user.role is Role.VIEWER
+
+
+def test_openapi_declares_bearer_auth(client):
+    spec = client.get("/api/v1/openapi.json").json
+    assert spec["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
+    assert spec["security"] == [{"bearerAuth": []}]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from werkzeug.routing import IntegerConverter, PathConverter
 
 from qa_audit.auth.models import Role
 
@@ -25,8 +26,13 @@ METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE"}
 def _url_for_rule(rule) -> str:
     url = rule.rule
     for argument in rule.arguments:
-        converter = rule._converters[argument].__class__.__name__
-        value = "1" if converter in ("IntegerConverter",) else ("assets.css" if converter == "PathConverter" else "user")
+        converter = rule._converters[argument]
+        if isinstance(converter, IntegerConverter):
+            value = "1"
+        elif isinstance(converter, PathConverter):
+            value = "assets.css"
+        else:
+            value = "user"
         url = re.sub(rf"<(?:[^:<>]+:)?{argument}>", value, url)
     return url
 

@@ -29,6 +29,7 @@ class UserForm(FlaskForm):
         widget=GovRadioInput(),
         validators=[InputRequired(message="Select a role")],
     )
+    version = HiddenField()
     submit = SubmitField("Save", widget=GovSubmitInput())
 
 

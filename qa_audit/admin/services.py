@@ -8,6 +8,7 @@ from qa_audit.admin.models import Service
 from qa_audit.auth.models import Role, User
 from qa_audit.errors import Conflict, InvalidInput
 from qa_audit.extensions import db
+from qa_audit.validation import check_text
 
 NAME_MAX = 200
 DESCRIPTION_MAX = 2000
@@ -15,12 +16,9 @@ DESCRIPTION_MAX = 2000
 
 def _check(name: str, description: str | None, head_of_service_id: int | None, *, service: Service | None = None):
     errors: dict[str, list[str]] = {}
-    name = (name or "").strip()
-    if not name:
-        errors["name"] = ["Enter the name of the service"]
-    elif len(name) > NAME_MAX:
-        errors["name"] = [f"Name must be {NAME_MAX} characters or fewer"]
-    else:
+    name = check_text(errors, "name", name, label="Name", max_length=NAME_MAX, required=True, missing_message="Enter the name of the service") or ""
+    check_text(errors, "description", description, label="Description", max_length=DESCRIPTION_MAX, multiline=True)
+    if name and "name" not in errors:
         clash = db.session.scalar(select(Service.id).where(func.lower(Service.name) == name.lower()))
         if clash is not None and (service is None or clash != service.id):
             errors["name"] = ["A service with this name already exists"]

@@ -47,17 +47,29 @@ def add_user():
 def edit_user(user_id: int):
     user = db.get_or_404(User, user_id)
     form = UserForm(obj=user if request.method == "GET" else None)
+    conflict = None
     if request.method == "GET":
         form.role.data = user.role.value
+        form.version.data = str(user.version)
     if form.validate_on_submit():
+        version = form.version.data
         try:
-            account_rules.update_user(user, name=form.name.data, role=form.role.data, acting=current_user)
+            account_rules.update_user(
+                user,
+                name=form.name.data,
+                role=form.role.data,
+                acting=current_user,
+                version=int(version) if (version or "").isdigit() else None,
+            )
         except InvalidInput as error:
             apply_errors(form, error)
+        except Conflict as error:
+            conflict = error.message
+            form.version.data = str(user.version)
         else:
             flash(f"{user.name}’s details saved", "success")
             return redirect(url_for("admin.list_users"))
-    return render_template("admin/user_edit.html", form=form, user=user)
+    return render_template("admin/user_edit.html", form=form, user=user, conflict=conflict), (409 if conflict else 200)
 
 
 @bp.route("/users/<int:user_id>/deactivate", methods=["POST"])

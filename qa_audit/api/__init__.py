@@ -6,6 +6,8 @@ validate each request, so the description can never drift from the behaviour.
 
 from __future__ import annotations
 
+import json
+
 from flask import abort, g, request
 from flask_login import current_user
 from flask_smorest import Api
@@ -21,7 +23,13 @@ class JsonBodyParser(FlaskParser):
     at all is a 400, not a silently empty object."""
 
     def _raw_load_json(self, req):
-        return core.parse_json(req.get_data(cache=True))
+        try:
+            return core.parse_json(req.get_data(cache=True))
+        except json.JSONDecodeError:
+            raise  # webargs answers these (an empty body is "no body")
+        except (ValueError, RecursionError):
+            # Valid JSON that Python will not hold: a 5,000-digit number, deep nesting.
+            abort(400, "The request body is not valid JSON.")
 
 
 class ApiBlueprint(SmorestBlueprint):

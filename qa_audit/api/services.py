@@ -8,14 +8,14 @@ from sqlalchemy import select
 from qa_audit.admin import services as service_rules
 from qa_audit.admin.models import Service
 from qa_audit.api import bp
-from qa_audit.api.schemas import BaseSchema, PageArgs, Summary, Title, page_schema, paginate
+from qa_audit.api.schemas import BaseSchema, Id, PageArgs, Summary, Title, page_schema, paginate
 from qa_audit.auth.permissions import MANAGERS, roles_required
 
 
 class ServiceSchema(BaseSchema):
     id = fields.Integer(dump_only=True)
     name = Title(required=True)
-    head_of_service_id = fields.Integer(allow_none=True, load_default=None)
+    head_of_service_id = Id(strict=True, allow_none=True, load_default=None)
     description = Summary(allow_none=True, load_default=None)
     active = fields.Boolean(dump_only=True)
     version = fields.Integer(dump_only=True)

@@ -34,6 +34,7 @@ from wtforms import (
 )
 from wtforms.validators import StopValidation
 
+from qa_audit.validation import EARLIEST_DATE, LATEST_DATE
 from qa_audit.audits.models import Agency, AuditType, Frequency
 
 TYPE_CHOICES = [SelectChoice(t.value, t.label) for t in AuditType]
@@ -103,6 +104,9 @@ class DateInputField(Field):
             self.data = date(int(parts[2]), int(parts[1]), int(parts[0]))
         except ValueError:
             raise ValueError(f"{self.subject} must be a real date") from None
+        if not EARLIEST_DATE <= self.data <= LATEST_DATE:
+            self.data = None
+            raise ValueError(f"{self.subject} must be between {EARLIEST_DATE.year} and {LATEST_DATE.year}")
 
 
 class WholeNumberField(IntegerField):

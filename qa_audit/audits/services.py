@@ -31,7 +31,7 @@ from qa_audit.auth.permissions import can_change_audit_status
 from qa_audit.errors import Conflict, InvalidInput, NotAllowed
 from qa_audit.extensions import db
 from qa_audit.types import utcnow
-from qa_audit.validation import SUMMARY_MAX, TEXT_MAX, TITLE_MAX, check_text
+from qa_audit.validation import EARLIEST_DATE, LATEST_DATE, SUMMARY_MAX, TEXT_MAX, TITLE_MAX, check_text
 
 AUDITING_ROLES = (Role.AUDITOR, Role.QA_LEAD, Role.HEAD_OF_SERVICE)
 MAX_SERIES_OCCURRENCES = 120
@@ -140,6 +140,8 @@ def check_audit_input(data: dict[str, Any], *, audit: Audit | None = None, need_
     scheduled_for = data.get("scheduled_for")
     if need_date and not isinstance(scheduled_for, date):
         errors.setdefault("scheduled_for", []).append("Enter the date the audit is scheduled for")
+    elif isinstance(scheduled_for, date) and not EARLIEST_DATE <= scheduled_for <= LATEST_DATE:
+        errors.setdefault("scheduled_for", []).append(f"The date must be between {EARLIEST_DATE.year} and {LATEST_DATE.year}")
 
     lead = _auditor(data.get("lead_auditor_id"), errors, "lead_auditor_id", "Select the lead auditor")
 
@@ -340,7 +342,7 @@ def series_dates(
             day = add_months(starts_on, 3 * n)
         else:
             day = starts_on + timedelta(weeks=(interval_weeks or 1) * n)
-        if ends_on is not None and day > ends_on:
+        if (ends_on is not None and day > ends_on) or day > LATEST_DATE:
             break
         if occurrences is not None and len(dates) >= occurrences:
             break
@@ -366,7 +368,11 @@ def check_series_input(data: dict[str, Any], *, series: AuditSeries | None = Non
     starts_on = data.get("starts_on")
     if not isinstance(starts_on, date):
         errors.setdefault("starts_on", []).append("Enter the date of the first audit")
+    elif not EARLIEST_DATE <= starts_on <= LATEST_DATE:
+        errors.setdefault("starts_on", []).append(f"The date must be between {EARLIEST_DATE.year} and {LATEST_DATE.year}")
     ends_on = data.get("ends_on")
+    if isinstance(ends_on, date) and not EARLIEST_DATE <= ends_on <= LATEST_DATE:
+        errors.setdefault("ends_on", []).append(f"The date must be between {EARLIEST_DATE.year} and {LATEST_DATE.year}")
     occurrences = data.get("occurrences")
     if ends_on is None and occurrences in (None, ""):
         errors.setdefault("ends_on", []).append("Enter an end date or the number of audits")
@@ -573,6 +579,8 @@ def update_question_set(
 
 def retire_question_set(question_set: QuestionSet) -> QuestionSet:
     """Retired sets stay on the audits that used them but cannot be chosen again."""
+    if question_set.retired:
+        raise Conflict("This question set is already retired.")
     question_set.retired = True
     db.session.commit()
     return question_set

@@ -90,10 +90,13 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-class ApiToken(db.Model):
+class ApiToken(Tracked, db.Model):
     """A bearer token for the API. Only a hash is kept; the token is shown once."""
 
     __tablename__ = "api_tokens"
+    __history_entity__ = "api_token"
+    __history_redact__ = frozenset({"token_hash"})
+    __history_ignore__ = frozenset({"last_used_at"})
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)

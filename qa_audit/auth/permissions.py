@@ -96,10 +96,11 @@ def can_change_audit_status(user: User, audit, new_status) -> bool:
         return True
     if not (user and user.is_authenticated and audit.takes_part(user)):
         return False
-    return (audit.status, new_status) in {
-        (AuditStatus.PLANNED, AuditStatus.IN_PROGRESS),
-        (AuditStatus.IN_PROGRESS, AuditStatus.COMPLETED),
-    }
+    # Starting and completing are theirs to ask for (an illegal one is then a
+    # conflict, 409); cancelling and reopening (completed → in progress) never are.
+    if new_status is AuditStatus.COMPLETED:
+        return True
+    return new_status is AuditStatus.IN_PROGRESS and audit.status is not AuditStatus.COMPLETED
 
 
 def can_record_on(user: User, audit) -> bool:

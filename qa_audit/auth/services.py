@@ -17,8 +17,9 @@ from qa_audit.auth.passwords import (
     password_problem,
     verify_password,
 )
-from qa_audit.errors import InvalidInput, NotAllowed
+from qa_audit.errors import Conflict, InvalidInput, NotAllowed
 from qa_audit.extensions import db
+from qa_audit.validation import check_text
 from qa_audit.types import utcnow
 
 NAME_MAX = 200
@@ -95,7 +96,7 @@ def sign_in(email: str, password: str, address: str) -> SignInResult:
         verify_password(dummy_hash(method), password)
         _record_attempt(email, address, False)
         db.session.commit()
-        return SignInResult(SignIn.INVALID)
+        return SignInResult(SignIn.LOCKED if _unknown_email_locked(email) else SignIn.INVALID)
 
     if not verify_password(user.password_hash, password):
         user.failed_logins += 1
@@ -123,11 +124,7 @@ def _check_user_fields(email: str, name: str, role, password: str | None, *, use
         clash = db.session.scalar(select(User.id).where(User.email == email))
         if clash is not None and (user is None or clash != user.id):
             errors["email"] = ["A user with this email address already exists"]
-    name = (name or "").strip()
-    if not name:
-        errors["name"] = ["Enter a name"]
-    elif len(name) > NAME_MAX:
-        errors["name"] = [f"Name must be {NAME_MAX} characters or fewer"]
+    name = check_text(errors, "name", name, label="Name", max_length=NAME_MAX, required=True, missing_message="Enter a name") or ""
     if role is None:
         errors["role"] = ["Select a role"]
     if password is not None:
@@ -164,7 +161,9 @@ def create_user(email: str, name: str, role, password: str) -> User:
     return user
 
 
-def update_user(user: User, *, name: str, role, acting: User) -> User:
+def update_user(user: User, *, name: str, role, acting: User, version: int | None = None) -> User:
+    if version is not None and version != user.version:
+        raise Conflict("Someone else changed this user while you were editing. Your changes have not been saved: check the user, then try again.")
     role_value = _role(role)
     _check_user_fields(user.email, name, role_value, None, user=user)
     if user.id == acting.id and role_value != user.role:
@@ -188,6 +187,11 @@ def set_active(user: User, active: bool, *, acting: User) -> User:
     return user
 
 
+def end_sessions(user: User) -> None:
+    user.login_id = new_login_id()
+    db.session.commit()
+
+
 def unlock(user: User) -> User:
     user.locked_at = None
     user.failed_logins = 0
@@ -209,11 +213,10 @@ def reset_password(user: User, password: str) -> User:
 
 def create_token(user: User, name: str) -> tuple[str, ApiToken]:
     """Make a token; the plain value is returned once and never stored."""
-    name = (name or "").strip()
-    if not name:
-        raise InvalidInput(name="Enter a name for the token")
-    if len(name) > NAME_MAX:
-        raise InvalidInput(name=f"Name must be {NAME_MAX} characters or fewer")
+    errors: dict[str, list[str]] = {}
+    name = check_text(errors, "name", name, label="Name", max_length=NAME_MAX, required=True, missing_message="Enter a name for the token")
+    if errors:
+        raise InvalidInput(errors)
     plain = "qa_" + secrets.token_urlsafe(32)
     token = ApiToken(user=user, name=name, token_hash=hash_token(plain), prefix=plain[:10])
     db.session.add(token)

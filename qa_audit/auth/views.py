@@ -67,6 +67,9 @@ def sign_in():
 @bp.route("/sign-out", methods=["POST"])
 @login_required
 def sign_out():
+    # A signed cookie copied before sign-out would otherwise still work: changing
+    # the user's login id makes every earlier session cookie worthless.
+    services.end_sessions(current_user)
     logout_user()
     session.clear()
     flash("You have signed out", "success")

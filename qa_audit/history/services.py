@@ -18,6 +18,7 @@ ENTITY_LABELS = {
     "plan_priority": "Plan priority",
     "service": "Service",
     "user": "User",
+    "api_token": "API token",
     "question_set": "Question set",
     "question": "Question",
     "sampled_case": "Sampled case",

@@ -17,7 +17,7 @@ def show_history(entity: str, entity_id: int):
     if entity not in ENTITY_LABELS:
         abort(404)
     page = request.args.get("page", 1, type=int) or 1
-    page = max(page, 1)
+    page = min(max(page, 1), 100_000)
     entries, total = page_of_entries(entity, entity_id, page=page, page_size=PAGE_SIZE)
     if not entries and page == 1:
         abort(404)

@@ -123,3 +123,29 @@ def test_api_is_rate_limited_per_token(app, client, api_as):
     statuses = [client.get("/api/v1/me", headers=headers).status_code for _ in range(4)]
     assert statuses == [200, 200, 200, 429]
     assert client.get("/api/v1/me", headers=other).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "body",
+    ['{"name": ' + "9" * 5000 + "}", "[" * 50000 + "]" * 50000],
+)
+def test_json_python_cannot_hold_is_400_not_500(client, api_as, body):
+    headers, _ = api_as("admin")
+    response = client.post("/api/v1/services", data=body, headers={**headers, "Content-Type": "application/json"})
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize("value", [10**20, 2**31, 1.5, "1"])
+def test_head_of_service_id_must_be_a_real_id(client, api_as, value):
+    headers, _ = api_as("admin")
+    response = client.post("/api/v1/services", json={"name": "X", "head_of_service_id": value}, headers=headers)
+    assert response.status_code == 422 and "head_of_service_id" in response.json["errors"]
+
+
+def test_rate_limit_is_not_reset_by_spelling_the_header_differently(app, client, api_as):
+    app.config["API_RATE_LIMIT"] = "2 per minute"
+    headers, _ = api_as("viewer")
+    token = headers["Authorization"].split(" ", 1)[1]
+    assert [client.get("/api/v1/me", headers=headers).status_code for _ in range(2)] == [200, 200]
+    for variant in (f"bearer {token}", f"Bearer  {token}", f"Bearer {token} "):
+        assert client.get("/api/v1/me", headers={"Authorization": variant}).status_code == 429

@@ -593,7 +593,8 @@ def test_auditors_may_not_cancel_or_reopen(client, make_audit):
     audit = make_audit()
     lead = _token_for(audit.lead_auditor)
     assert _status(client, audit.id, lead, status="cancelled", reason="Team restructured").status_code == 403
-    assert _status(client, audit.id, lead, status="completed").status_code == 403  # not theirs to skip a step
+    # Completing is theirs to ask for, but not before the audit has started: a conflict.
+    assert _status(client, audit.id, lead, status="completed").status_code == 409
     done = make_audit(status="completed")
     assert _status(client, done.id, _token_for(done.lead_auditor), status="in_progress", reason="Missed a finding").status_code == 403
     db.session.refresh(audit)
