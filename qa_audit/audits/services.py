@@ -447,12 +447,13 @@ def update_series(series: AuditSeries, data: dict[str, Any], *, version: int | N
 
     wanted = [d for d in series_dates(series.frequency, series.starts_on, ends_on=series.ends_on, occurrences=series.occurrences, interval_weeks=series.interval_weeks) if d >= on]
     remaining = set(wanted)
-    # A date whose audit has already started (or finished) keeps that audit.
+    # A date whose audit has started, finished or been cancelled keeps that audit:
+    # editing the series reaches only the planned ones.
     remaining -= set(
         db.session.scalars(
             select(Audit.scheduled_for).where(
                 Audit.series_id == series.id,
-                Audit.status.in_([AuditStatus.IN_PROGRESS, AuditStatus.COMPLETED]),
+                Audit.status != AuditStatus.PLANNED,
                 Audit.scheduled_for >= on,
             )
         )

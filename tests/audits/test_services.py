@@ -272,3 +272,14 @@ def test_question_text_changes_are_in_the_history(make_question_set):
         select(HistoryEntry.changes).where(HistoryEntry.entity == "question", HistoryEntry.entity_id == question_id, HistoryEntry.event == "update")
     ).one()
     assert change["text"] == ["Was the contact from family?", "Was the contact from friends or family?"]
+
+
+def test_editing_a_series_does_not_bring_back_a_cancelled_audit(make_user, make_service):
+    lead, service = make_user("auditor"), make_service()
+    series = services.create_series(_series_data(lead, service, type="focus_group", ends_on=date(2027, 3, 31)))
+    on = date(2026, 11, 24)
+    january = next(a for a in series.audits if a.scheduled_for == date(2027, 1, 15))
+    services.change_status(january, "cancelled", make_user("qa_lead"), reason="Team away")
+    services.update_series(series, _series_data(lead, service, type="focus_group", title="Renamed"), version=series.version, on=on)
+    on_that_day = db.session.scalars(select(Audit).where(Audit.series_id == series.id, Audit.scheduled_for == date(2027, 1, 15))).all()
+    assert len(on_that_day) == 1 and on_that_day[0].status is AuditStatus.CANCELLED

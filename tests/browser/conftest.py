@@ -183,6 +183,80 @@ def make_user(app):
     return make
 
 
+@pytest.fixture
+def make_service(app):
+    """make_service("MASH") → the new service's id."""
+    from qa_audit.admin import services
+
+    def make(name: str | None = None) -> int:
+        with app.app_context():
+            return services.create_service(name or f"Browser service {next(_counter)}").id
+
+    return make
+
+
+@pytest.fixture
+def make_question_set(app):
+    """make_question_set("Title", ["Question?"]) → the new question set's id."""
+    from qa_audit.audits import services
+
+    def make(title: str | None = None, questions: list[str] | None = None) -> int:
+        with app.app_context():
+            return services.create_question_set(
+                title or f"Browser question set {next(_counter)}",
+                questions or ["Was the threshold applied correctly?", "Was the child seen alone?"],
+            ).id
+
+    return make
+
+
+@pytest.fixture
+def make_audit(app, make_service):
+    """make_audit("Title", lead_id=…, type="dip_sample", status="in_progress", …) → the audit's id.
+
+    Scheduled through the audit services (so the rules apply), then put in the status
+    asked for directly, as a journey that does not click through the status changes needs."""
+    from qa_audit.audits import services
+    from qa_audit.audits.models import AuditStatus
+    from qa_audit.extensions import db
+
+    def make(
+        title: str,
+        *,
+        lead_id: int,
+        type: str = "targeted_visit",
+        service_id: int | None = None,
+        scheduled_for=None,
+        status: str = "planned",
+        **fields,
+    ) -> int:
+        service_id = service_id or make_service()
+        with app.app_context():
+            audit = services.schedule_audit(
+                {
+                    "type": type,
+                    "title": title,
+                    "service_id": service_id,
+                    "scheduled_for": scheduled_for or services.today(),
+                    "lead_auditor_id": lead_id,
+                    **fields,
+                }
+            )
+            if status != "planned":
+                audit.status = AuditStatus(status)
+                db.session.commit()
+            return audit.id
+
+    return make
+
+
+def today():
+    """The app's date (Europe/London), as the pages see it."""
+    from qa_audit.audits import services
+
+    return services.today()
+
+
 # ---------------------------------------------------------------- the browser
 
 
@@ -386,6 +460,12 @@ def set_user(app, user_id: int, **values) -> None:
 def row_for(page, text: str):
     """The table rows whose text contains this (a name, an email address), case-sensitively."""
     return page.locator("tbody tr").filter(has_text=re.compile(re.escape(text)))
+
+
+def summary_value(page, key: str):
+    """The value cell of the GOV.UK summary list row whose key is exactly this."""
+    key_cell = page.locator(".govuk-summary-list__key", has_text=re.compile(rf"^\s*{re.escape(key)}\s*$"))
+    return page.locator(".govuk-summary-list__row", has=key_cell).locator(".govuk-summary-list__value")
 
 
 def pytest_terminal_summary(terminalreporter):
