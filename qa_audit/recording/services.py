@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import case, func, select
+from sqlalchemy.exc import IntegrityError
 
 from qa_audit.audits.models import Agency, Audit, AuditType, Question
 from qa_audit.auth.models import User
@@ -38,7 +39,7 @@ def add_case(audit: Audit, user: User, case_reference: str | None, answers: dict
     questions = {q.id: q for q in audit.question_set.questions} if audit.question_set else {}
     parsed: dict[int, AnswerValue] = {}
     for key, value in (answers or {}).items():
-        question_id = int(key) if str(key).isdigit() else None
+        question_id = int(key) if re.fullmatch(r"[0-9]{1,9}", str(key)) else None  # not isdigit(): "²" is a digit int() refuses
         if question_id not in questions:
             errors.setdefault("answers", []).append(f"Question {str(key)[:20]} is not in this dip sample's question set")
             continue
@@ -57,7 +58,13 @@ def add_case(audit: Audit, user: User, case_reference: str | None, answers: dict
     sampled = SampledCase(audit=audit, case_reference=reference, notes=notes)
     sampled.answers = [Answer(question_id=qid, value=value) for qid, value in parsed.items()]
     db.session.add(sampled)
-    db.session.commit()
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # Two people added the same case at the same moment: the database's
+        # unique constraint decided; the loser gets the same message as above.
+        db.session.rollback()
+        raise InvalidInput(case_reference=f"Case {reference} is already in this sample") from None
     return sampled
 
 
