@@ -278,6 +278,7 @@ def _register_template_helpers(app: Flask) -> None:
             "can": checks,
             "Role": Role,
             "navigation": navigation_for(current_user, request.endpoint),
+            "endpoints": app.view_functions,
         }
 
     @app.template_filter("datetime")

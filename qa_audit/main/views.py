@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import jsonify, render_template
 from flask_login import current_user, login_required
 from sqlalchemy import case, func, select, text
+from sqlalchemy.orm import selectinload
 
 from qa_audit.audits import programme
 from qa_audit.audits import services as audit_services
@@ -12,14 +13,18 @@ from qa_audit.audits.models import Audit, AuditStatus
 from qa_audit.auth.models import Role, User
 from qa_audit.auth.permissions import can_schedule_audits, public
 from qa_audit.extensions import db
+from qa_audit.findings import services as finding_services
+from qa_audit.findings.models import Finding
 from qa_audit.main import bp
 
 
 @bp.route("/")
 @login_required
 def home():
-    """What each role needs first: this quarter's programme for everyone, what is
-    overdue to start for QA leads, and the user's own next audits."""
+    """What each role needs first: safeguarding concerns waiting for the user to
+    acknowledge them, this quarter's programme for everyone, what is overdue to
+    start for QA leads, and the user's own next audits."""
+    concern_alerts = _open_concern_alerts()
     today = audit_services.today()
     quarter = programme.quarter_of(today)
     counts = programme.quarter_counts(programme.filtered(programme.ProgrammeFilters()), [quarter], today)[quarter]
@@ -49,6 +54,7 @@ def home():
         ).one()
     return render_template(
         "main/home.html",
+        concern_alerts=concern_alerts,
         account_counts=account_counts,
         quarter=quarter,
         counts=counts,
@@ -57,6 +63,24 @@ def home():
         today=today,
         next_step=programme.next_step,
     )
+
+
+def _open_concern_alerts() -> list[tuple]:
+    """(alert, finding) for each concern the user has not acknowledged yet, newest
+    first, with each finding's audit and service loaded in the same few queries
+    however many alerts there are."""
+    alerts = finding_services.open_alerts(current_user)
+    if not alerts:
+        return []
+    findings = {
+        finding.id: finding
+        for finding in db.session.scalars(
+            select(Finding)
+            .where(Finding.id.in_({alert.finding_id for alert in alerts}))
+            .options(selectinload(Finding.audit).selectinload(Audit.service))
+        )
+    }
+    return [(alert, findings[alert.finding_id]) for alert in alerts]
 
 
 @bp.route("/healthz")
