@@ -21,6 +21,7 @@ from sqlalchemy.engine import Engine
 from qa_audit.config import Config, config_from_environment, normalise_database_url
 from qa_audit.extensions import csrf, db, limiter, login_manager, migrate, talisman
 from qa_audit.types import utcnow
+from qa_audit.validation import MAX_ID
 
 ROOT = Path(__file__).resolve().parent.parent
 _NUL = re.compile("\x00")
@@ -222,7 +223,7 @@ def _register_request_hooks(app: Flask) -> None:
     def no_such_id(endpoint, values):
         """An id in a URL too big for the database's integer is no record: 404,
         never a database overflow error."""
-        if values and any(isinstance(v, int) and v > 2**31 - 1 for v in values.values()):
+        if values and any(isinstance(v, int) and v > MAX_ID for v in values.values()):
             abort(404)
 
     @app.before_request
@@ -278,7 +279,6 @@ def _register_template_helpers(app: Flask) -> None:
             "can": checks,
             "Role": Role,
             "navigation": navigation_for(current_user, request.endpoint),
-            "endpoints": app.view_functions,
         }
 
     @app.template_filter("datetime")

@@ -89,7 +89,7 @@ QUESTION_SETS = [
 ]
 
 
-def _question_sets() -> dict[str, "QuestionSet"]:
+def _question_sets() -> dict:
     from qa_audit.audits import services as audit_rules
     from qa_audit.audits.models import QuestionSet
 

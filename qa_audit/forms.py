@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 
 from qa_audit.errors import InvalidInput
+from qa_audit.validation import MAX_ID
 
 
 def apply_errors(form: FlaskForm, error: InvalidInput) -> None:
@@ -14,6 +15,12 @@ def apply_errors(form: FlaskForm, error: InvalidInput) -> None:
         field = getattr(form, name, None) or first
         field.errors = list(field.errors) + list(messages)
     form._errors = None  # WTForms caches form.errors; recompute with these
+
+
+def version_of(form: FlaskForm) -> int | None:
+    """The record version a form carries in its hidden ``version`` field, if it is one."""
+    value = (form.version.data or "").strip()
+    return int(value) if value.isascii() and value.isdigit() and int(value) <= MAX_ID else None
 
 
 class ConfirmForm(FlaskForm):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
-_CONTROL_ONE_LINE = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+CONTROL_ONE_LINE = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
 
 from datetime import date
 
@@ -13,6 +13,10 @@ from datetime import date
 # end of the calendar (date arithmetic on 31 December 9999 overflows).
 EARLIEST_DATE = date(1900, 1, 1)
 LATEST_DATE = date(2100, 12, 31)
+
+# The largest id the database's integer columns hold: a larger one is no record
+# (404) or bad input (422), never a database overflow.
+MAX_ID = 2**31 - 1
 
 TITLE_MAX = 200
 SUMMARY_MAX = 2000
@@ -38,6 +42,6 @@ def check_text(
         return None
     if len(text) > max_length:
         errors.setdefault(field, []).append(f"{label} must be {max_length:,} characters or fewer")
-    elif (_CONTROL if multiline else _CONTROL_ONE_LINE).search(text):
+    elif (CONTROL if multiline else CONTROL_ONE_LINE).search(text):
         errors.setdefault(field, []).append(f"{label} must not contain control characters")
     return text

@@ -17,7 +17,7 @@ from qa_audit.auth.models import User
 from qa_audit.auth.permissions import ADMIN, MANAGERS, roles_required
 from qa_audit.errors import Conflict, InvalidInput, NotAllowed
 from qa_audit.extensions import db
-from qa_audit.forms import apply_errors
+from qa_audit.forms import apply_errors, version_of
 
 
 @bp.route("/users")
@@ -52,14 +52,13 @@ def edit_user(user_id: int):
         form.role.data = user.role.value
         form.version.data = str(user.version)
     if form.validate_on_submit():
-        version = form.version.data
         try:
             account_rules.update_user(
                 user,
                 name=form.name.data,
                 role=form.role.data,
                 acting=current_user,
-                version=int(version) if (version or "").isdigit() else None,
+                version=version_of(form),
             )
         except InvalidInput as error:
             apply_errors(form, error)
@@ -168,7 +167,7 @@ def edit_service(service_id: int):
     conflict = None
     if form.validate_on_submit():
         try:
-            version = int(form.version.data) if (form.version.data or "").isdigit() else None
+            version = version_of(form)
             if version is None:
                 abort(400)
             service_rules.update_service(

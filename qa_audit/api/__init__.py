@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 
 from flask import abort, g, request
-from flask_login import current_user
 from flask_smorest import Api
 from flask_smorest import Blueprint as SmorestBlueprint
 from webargs import core
@@ -56,10 +55,6 @@ def authenticate():
     if user is None:
         abort(401)
     g._login_user = user
-
-
-def api_user():
-    return current_user
 
 
 from qa_audit.api import audits, history, question_sets, recording, services, users  # noqa: E402,F401

@@ -4,9 +4,6 @@ types and limits, and the order of the checks (API.md: 401, 404, 403, 422, 409).
 
 from __future__ import annotations
 
-from functools import wraps
-
-from flask import abort
 from flask_login import current_user
 from marshmallow import ValidationError, fields, pre_load, validate, validates_schema
 
@@ -19,12 +16,18 @@ from qa_audit.api.schemas import (
     PageArgs,
     Title,
     load,
+    may_record,
     page_schema,
     paginate,
 )
 from qa_audit.audits import services as audit_rules
 from qa_audit.audits.models import Agency, Audit, AuditStatus, AuditType
-from qa_audit.audits.programme import ProgrammeFilters, filtered, ordered, with_page_data
+from qa_audit.audits.programme import (
+    ProgrammeFilters,
+    filtered,
+    ordered,
+    with_page_data,
+)
 from qa_audit.auth.permissions import MANAGERS, roles_required
 
 MAX_AUDITORS = 50
@@ -120,20 +123,6 @@ class AuditListArgs(PageArgs):
             raise ValidationError("Must be the same as or after scheduled_from.", "scheduled_to")
 
 
-def takes_part_or_manages(view):
-    """Only QA leads, admins and the audit's own auditors may change its status at
-    all: refuse everyone else (403) before looking at the body (422). The service
-    then checks which change each of them may make."""
-
-    @wraps(view)
-    def wrapped(*args, audit: Audit, **kwargs):
-        if current_user.role not in MANAGERS and not audit.takes_part(current_user):
-            abort(403)
-        return view(*args, audit=audit, **kwargs)
-
-    return wrapped
-
-
 @bp.route("/audits", methods=["POST"])
 @roles_required(*MANAGERS)
 @bp.arguments(AuditCreateSchema)
@@ -182,7 +171,7 @@ def update_audit(data, audit: Audit):
 
 @bp.route("/audits/<int:audit_id>/status", methods=["POST"])
 @load(Audit, "audit_id")
-@takes_part_or_manages
+@may_record("audit")
 @bp.arguments(StatusChangeSchema)
 @bp.response(200, AuditSchema)
 def change_audit_status(data, audit: Audit):

@@ -8,15 +8,25 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from qa_audit.api import bp
-from qa_audit.api.schemas import BaseSchema, NoControlCharacters, PageArgs, Summary, Title, load, page_schema, paginate
+from qa_audit.api.schemas import (
+    BaseSchema,
+    NoControlCharacters,
+    PageArgs,
+    Summary,
+    Title,
+    load,
+    page_schema,
+    paginate,
+)
 from qa_audit.audits import services as audit_rules
 from qa_audit.audits.models import QuestionSet
 from qa_audit.auth.permissions import MANAGERS, roles_required
+from qa_audit.validation import SUMMARY_MAX
 
 
 def QuestionText(**kwargs) -> fields.String:
     """One question: a line of up to 2,000 characters."""
-    return fields.String(validate=[validate.Length(min=1, max=2000), NoControlCharacters(multiline=False)], **kwargs)
+    return fields.String(validate=[validate.Length(min=1, max=SUMMARY_MAX), NoControlCharacters(multiline=False)], **kwargs)
 
 
 class QuestionSchema(BaseSchema):

@@ -9,8 +9,6 @@ the body is read, so someone who may not record gets a 403 whatever they send.
 
 from __future__ import annotations
 
-from functools import wraps
-
 from flask import abort, g
 from flask_login import current_user
 from marshmallow import ValidationError, fields, pre_dump, validate, validates_schema
@@ -28,11 +26,11 @@ from qa_audit.api.schemas import (
     PageArgs,
     Summary,
     load,
+    may_record,
     page_schema,
     paginate,
 )
 from qa_audit.audits.models import Agency, Audit, AuditType
-from qa_audit.auth.permissions import can_record_on
 from qa_audit.findings import services as finding_rules
 from qa_audit.findings.models import DEFAULT_THEMES, Finding, FindingKind
 from qa_audit.recording import services as recording_rules
@@ -44,26 +42,6 @@ from qa_audit.validation import TITLE_MAX
 MAX_ANSWERS = 200
 CASE_REFERENCE_MAX = 32  # the column's size; the configured pattern decides the rest
 MAX_PARTICIPANTS = 100000
-
-
-def may_record(name: str):
-    """Refuse (403) anyone who may not record on the audit of the record loaded as
-    ``name`` (the audit itself, or a finding or case of it), before the body is read
-    (422) and before the audit's state is looked at (409). Put it after ``load``."""
-
-    def decorator(view):
-        @wraps(view)
-        def wrapped(*args, **kwargs):
-            record = kwargs[name]
-            audit = record if isinstance(record, Audit) else record.audit
-            if not can_record_on(current_user, audit):
-                abort(403)
-            g.api_audit = audit  # for schemas whose required fields depend on the audit
-            return view(*args, **kwargs)
-
-        return wrapped
-
-    return decorator
 
 
 def _page_of(items: list, args: dict) -> dict:
@@ -153,7 +131,7 @@ def record_finding(data, audit: Audit):
 def list_findings(args, audit: Audit):
     """The audit's findings by kind, then as recorded; a targeted visit's include
     those of its parts (each finding's ``audit_id`` says which part)."""
-    return _page_of(finding_rules.findings_of(audit), args)
+    return paginate(finding_rules.findings_query(audit), args)
 
 
 @bp.route("/findings/<int:finding_id>")
@@ -328,22 +306,6 @@ def get_compliance(audit: Audit):
 
 # Details of a focus group or a strategy meeting audit ------------------------------
 
-REQUIRED_DETAILS = {
-    AuditType.FOCUS_GROUP: {
-        "participants_count": "Enter the number of participants",
-        "participant_roles": "Enter the participants' roles",
-        "themes": "Enter the themes discussed",
-    },
-    AuditType.STRATEGY_MEETING_AUDIT: {
-        "meeting_date": "Enter the date of the meeting",
-        "agencies_invited": "Give the agencies invited",
-        "agencies_attended": "Give the agencies that attended",
-        "within_timescale": "Say whether the meeting was held within timescale",
-        "chairing_quality": "Select a judgement for the quality of chairing",
-    },
-}
-
-
 class AuditDetailsSchema(BaseSchema):
     """The details of a focus group or a strategy meeting audit; the other type's
     fields are null."""
@@ -397,13 +359,14 @@ class AuditDetailsInputSchema(BaseSchema):
 
     @validates_schema(pass_original=True, skip_on_field_errors=False)
     def required_for_the_audit_type(self, data, original_data, **kwargs):
-        """Which fields are required depends on the audit (set by ``may_record``).
-        A field given with the wrong type already has its own message."""
+        """Which fields are required depends on the audit (set by ``may_record``);
+        the service holds the rule, checked here too so that missing fields and
+        fields of the wrong type are reported in one answer."""
         audit = g.get("api_audit")
         if audit is None or not isinstance(original_data, dict):
             return
         missing = {}
-        for field, message in REQUIRED_DETAILS.get(audit.type, {}).items():
+        for field, message in recording_rules.REQUIRED_DETAILS.get(audit.type, {}).items():
             value = original_data.get(field)
             if value is None or (isinstance(value, str) and not value.strip()):
                 missing[field] = [message]

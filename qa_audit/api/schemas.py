@@ -7,25 +7,29 @@ import re
 from functools import wraps
 from typing import Callable
 
-from flask import abort
+from flask import abort, g
+from flask_login import current_user
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 from sqlalchemy import func, select
 
+from qa_audit.audits.models import Audit
+from qa_audit.auth.permissions import can_record_on
 from qa_audit.extensions import db
+from qa_audit.validation import (
+    CONTROL,
+    CONTROL_ONE_LINE,
+    MAX_ID,
+    SUMMARY_MAX,
+    TEXT_MAX,
+    TITLE_MAX,
+)
 
 MAX_PAGE_SIZE = 200
-# Ids are PostgreSQL integers: anything larger is no record (404) or bad input (422),
-# never a database overflow.
-MAX_ID = 2**31 - 1
-
-# Control characters other than tab, LF and CR, and unpaired surrogates.
-_BAD_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
-_BAD_LINE = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
 
 
 class NoControlCharacters(validate.Validator):
     def __init__(self, multiline: bool):
-        self.pattern = _BAD_TEXT if multiline else _BAD_LINE
+        self.pattern = CONTROL if multiline else CONTROL_ONE_LINE
 
     def __call__(self, value):
         if value is not None and self.pattern.search(value):
@@ -36,16 +40,16 @@ class NoControlCharacters(validate.Validator):
 def Title(**kwargs) -> fields.String:
     """A one-line name or title: 1 to 200 characters."""
     return fields.String(
-        validate=[validate.Length(min=1, max=200), NoControlCharacters(multiline=False)], **kwargs
+        validate=[validate.Length(min=1, max=TITLE_MAX), NoControlCharacters(multiline=False)], **kwargs
     )
 
 
 def Summary(**kwargs) -> fields.String:
-    return fields.String(validate=[validate.Length(max=2000), NoControlCharacters(multiline=True)], **kwargs)
+    return fields.String(validate=[validate.Length(max=SUMMARY_MAX), NoControlCharacters(multiline=True)], **kwargs)
 
 
 def FreeText(**kwargs) -> fields.String:
-    return fields.String(validate=[validate.Length(max=10000), NoControlCharacters(multiline=True)], **kwargs)
+    return fields.String(validate=[validate.Length(max=TEXT_MAX), NoControlCharacters(multiline=True)], **kwargs)
 
 
 def Id(**kwargs) -> fields.Integer:
@@ -120,13 +124,6 @@ def paginate(query, args: dict) -> dict:
     return {"items": items, "total": total, "page": page, "page_size": page_size}
 
 
-def get_or_404(model, ident: int):
-    obj = db.session.get(model, ident)
-    if obj is None:
-        abort(404)
-    return obj
-
-
 def load(model, argument: str, name: str | None = None) -> Callable:
     """Look up the record named in the path (404 if there is none) and pass it to
     the view as ``name`` (the model's name in snake case by default).
@@ -153,6 +150,27 @@ def load(model, argument: str, name: str | None = None) -> Callable:
         if roles is not None:
             wrapped.roles_after_load = roles
         wrapped.loads_record = model
+        return wrapped
+
+    return decorator
+
+
+def may_record(name: str):
+    """Refuse (403) anyone but a QA lead, an admin or the audit's own auditors (those
+    who may record on it or change its status) for the record loaded as ``name`` (the
+    audit itself, or a finding or case of it), before the body is read (422) and
+    before the audit's state is looked at (409). Put it after ``load``."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            record = kwargs[name]
+            audit = record if isinstance(record, Audit) else record.audit
+            if not can_record_on(current_user, audit):
+                abort(403)
+            g.api_audit = audit  # for schemas whose required fields depend on the audit
+            return view(*args, **kwargs)
+
         return wrapped
 
     return decorator

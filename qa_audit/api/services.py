@@ -8,7 +8,15 @@ from sqlalchemy import select
 from qa_audit.admin import services as service_rules
 from qa_audit.admin.models import Service
 from qa_audit.api import bp
-from qa_audit.api.schemas import BaseSchema, Id, PageArgs, Summary, Title, page_schema, paginate
+from qa_audit.api.schemas import (
+    BaseSchema,
+    Id,
+    PageArgs,
+    Summary,
+    Title,
+    page_schema,
+    paginate,
+)
 from qa_audit.auth.permissions import MANAGERS, roles_required
 
 

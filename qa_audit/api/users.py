@@ -9,7 +9,6 @@ from sqlalchemy import select
 from qa_audit.api import bp
 from qa_audit.api.schemas import BaseSchema, PageArgs, page_schema, paginate
 from qa_audit.auth.models import Role, User
-from qa_audit.extensions import db
 
 
 class UserSchema(BaseSchema):

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Callable, Iterable, Iterator
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from qa_audit.audits.models import Audit, AuditStatus, audit_auditors
+from qa_audit.audits.models import Audit, AuditStatus
 from qa_audit.auth.models import User, hash_token
 from qa_audit.extensions import db
 from qa_audit.types import utcnow
@@ -54,17 +54,12 @@ def feed_events(user: User, sources: Iterable[EventSource] | None = None) -> Ite
 @register_source
 def audit_events(user: User) -> Iterator[FeedEvent]:
     """Planned and in-progress audits the user leads or takes part in."""
-    from qa_audit.audits.programme import audit_path
+    from qa_audit.audits.programme import audit_path, my_audits
 
-    takes_part = select(audit_auditors.c.audit_id).where(audit_auditors.c.user_id == user.id)
     audits = db.session.scalars(
-        select(Audit)
-        .where(
-            or_(Audit.lead_auditor_id == user.id, Audit.id.in_(takes_part)),
-            Audit.status.in_([AuditStatus.PLANNED, AuditStatus.IN_PROGRESS]),
-        )
+        my_audits(user)
+        .where(Audit.status.in_([AuditStatus.PLANNED, AuditStatus.IN_PROGRESS]))
         .options(selectinload(Audit.service))
-        .order_by(Audit.scheduled_for, Audit.id)
     )
     for audit in audits:
         role = "Lead auditor" if audit.lead_auditor_id == user.id else "Auditor"

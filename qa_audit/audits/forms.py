@@ -34,13 +34,12 @@ from wtforms import (
 )
 from wtforms.validators import StopValidation
 
-from qa_audit.validation import EARLIEST_DATE, LATEST_DATE
+from qa_audit.validation import EARLIEST_DATE, LATEST_DATE, MAX_ID
 from qa_audit.audits.models import Agency, AuditType, Frequency
 
 TYPE_CHOICES = [SelectChoice(t.value, t.label) for t in AuditType]
 AGENCY_CHOICES = [SelectChoice(a.value, a.label) for a in Agency]
 FREQUENCY_CHOICES = [SelectChoice(f.value, f.label) for f in Frequency]
-MAX_ID = 2**31 - 1  # the largest id the database's integer columns hold
 NOT_AN_ID = "unknown"  # what a value that cannot be a record's id becomes
 
 
@@ -219,6 +218,3 @@ class StatusForm(FlaskForm):
     version = HiddenField()
 
 
-def version_of(form: FlaskForm) -> int | None:
-    value = (form.version.data or "").strip()
-    return int(value) if value.isascii() and value.isdigit() and int(value) <= MAX_ID else None

@@ -47,13 +47,7 @@ def filtered(filters: ProgrammeFilters) -> Select:
 
 def with_page_data(query: Select) -> Select:
     """Eager-load what a programme row shows, so a page is a constant number of queries."""
-    return query.options(
-        selectinload(Audit.service),
-        selectinload(Audit.lead_auditor),
-        selectinload(Audit.auditors),
-        selectinload(Audit.agency_rows),
-        selectinload(Audit.parent),
-    )
+    return with_list_data(query).options(selectinload(Audit.parent))
 
 
 def ordered(query: Select) -> Select:
@@ -265,10 +259,6 @@ def next_step(audit: Audit, today: date) -> str:
 
 
 def audit_path(audit_id: int, *, external: bool = False) -> str:
-    """The audit's page, by endpoint when the audit pages are registered."""
-    from flask import current_app, request, url_for
+    from flask import url_for
 
-    if "audits.show_audit" in current_app.view_functions:
-        return url_for("audits.show_audit", audit_id=audit_id, _external=external)
-    path = f"/audits/{audit_id}"
-    return request.host_url.rstrip("/") + path if external else path
+    return url_for("audits.show_audit", audit_id=audit_id, _external=external)

@@ -223,13 +223,6 @@ def _pagination(page: int, pages: int, link) -> dict | None:
 # The programme by quarter
 
 
-def _schedule_url() -> str:
-    # The scheduling pages are another engineer's; link by path until they exist.
-    from flask import current_app
-
-    return url_for("audits.schedule_audit") if "audits.schedule_audit" in current_app.view_functions else "/audits/new"
-
-
 @bp.route("/programme")
 def show_programme():
     form, valid = _filter_form()
@@ -246,7 +239,7 @@ def show_programme():
         "clear_url": url_for("audits.show_programme", **year_args),
         "year_args": year_args,
         "ranged": False,
-        "schedule_url": _schedule_url(),
+        "schedule_url": url_for("audits.schedule_audit"),
         "sections": [],
     }
     if not valid:
@@ -374,7 +367,7 @@ def show_calendar():
         filters.scheduled_from = month
         filters.scheduled_to = month_end
         audits = db.session.scalars(
-            programme.with_list_data(programme.ordered(programme.filtered(filters)))
+            programme.ordered(programme.filtered(filters))  # the calendar shows type, title and status only
         ).all()
         for audit in audits:
             by_day.setdefault(audit.scheduled_for, []).append(audit)

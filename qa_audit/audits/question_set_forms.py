@@ -44,6 +44,3 @@ class QuestionSetForm(FlaskForm):
         """The questions typed, one a line, blank lines left out."""
         return [line.strip() for line in (self.questions.data or "").splitlines() if line.strip()]
 
-    def version_number(self) -> int | None:
-        value = (self.version.data or "").strip()
-        return int(value) if value.isdigit() and len(value) < 10 else None

@@ -3,21 +3,20 @@ questions dip samples use; anyone signed in may read them."""
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
 from qa_audit.audits import bp
 from qa_audit.audits import services as audit_rules
 from qa_audit.audits.models import Audit, QuestionSet
+from qa_audit.forms import version_of
 from qa_audit.audits.question_set_forms import QuestionSetForm
 from qa_audit.auth.permissions import MANAGERS, roles_required
 from qa_audit.errors import Conflict, InvalidInput
 from qa_audit.extensions import db
 from qa_audit.forms import ConfirmForm, apply_errors
 
-# The audit page belongs to the audit views; link to it once it exists.
-AUDIT_PAGE = "audits.show_audit"
 
 
 def _lineage(question_set: QuestionSet) -> list[QuestionSet]:
@@ -76,7 +75,6 @@ def show_question_set(question_set_id: int):
         audits=audits,
         versions=_lineage(question_set),
         in_use=audit_rules.question_set_in_use(question_set),
-        audit_page=AUDIT_PAGE if AUDIT_PAGE in current_app.view_functions else None,
         retire_form=ConfirmForm(),
     )
 
@@ -93,7 +91,7 @@ def edit_question_set(question_set_id: int):
         form.version.data = str(question_set.version)
     conflict = None
     if form.validate_on_submit():
-        version = form.version_number()
+        version = version_of(form)
         if version is None:
             abort(400)
         try:

@@ -31,7 +31,7 @@ from qa_audit.auth.permissions import can_change_audit_status
 from qa_audit.errors import Conflict, InvalidInput, NotAllowed
 from qa_audit.extensions import db
 from qa_audit.types import utcnow
-from qa_audit.validation import EARLIEST_DATE, LATEST_DATE, SUMMARY_MAX, TEXT_MAX, TITLE_MAX, check_text
+from qa_audit.validation import EARLIEST_DATE, LATEST_DATE, MAX_ID, SUMMARY_MAX, TEXT_MAX, TITLE_MAX, check_text
 
 AUDITING_ROLES = (Role.AUDITOR, Role.QA_LEAD, Role.HEAD_OF_SERVICE)
 MAX_SERIES_OCCURRENCES = 120
@@ -77,9 +77,6 @@ def _enum(enum_class, value, errors, field, message):
     except (ValueError, TypeError):
         errors.setdefault(field, []).append(message)
         return None
-
-
-MAX_ID = 2**31 - 1
 
 
 def _get(model, value):
@@ -230,6 +227,16 @@ def schedule_audit(data: dict[str, Any]) -> Audit:
     return audit
 
 
+def is_editable(audit: Audit) -> bool:
+    """Completed and cancelled audits are locked."""
+    return audit.status in (AuditStatus.PLANNED, AuditStatus.IN_PROGRESS)
+
+
+def can_move(audit: Audit, status: AuditStatus) -> bool:
+    """Whether the status machine (DESIGN.md §3) allows this change, whoever asks."""
+    return status in TRANSITIONS[audit.status]
+
+
 def _check_version(record, version: int | None, message: str = STALE) -> None:
     if version is None or int(version) != record.version:
         raise Conflict(message)
@@ -242,7 +249,7 @@ def update_audit(audit: Audit, data: dict[str, Any], *, version: int | None) -> 
     merged.update({k: v for k, v in data.items() if k in AUDIT_FIELDS})
     values = check_audit_input(merged, audit=audit)
     _check_version(audit, version)
-    if audit.status in (AuditStatus.COMPLETED, AuditStatus.CANCELLED):
+    if not is_editable(audit):
         raise Conflict(f"This audit is {audit.status.label.lower()}: it cannot be changed.")
     if (
         values.question_set is not None
@@ -298,7 +305,7 @@ def change_status(audit: Audit, new_status, user: User, *, reason: str | None = 
         raise InvalidInput(errors)
     if version is not None:
         _check_version(audit, version)
-    if status not in TRANSITIONS[audit.status]:
+    if not can_move(audit, status):
         raise Conflict(f"A {audit.status.label.lower()} audit cannot be changed to {status.label.lower()}.")
     if status is AuditStatus.IN_PROGRESS and not reopening:
         if audit.type is AuditType.DIP_SAMPLE and audit.question_set_id is None:
@@ -351,7 +358,7 @@ def series_dates(
     return dates
 
 
-def check_series_input(data: dict[str, Any], *, series: AuditSeries | None = None) -> tuple[AuditInput, dict[str, Any]]:
+def check_series_input(data: dict[str, Any]) -> tuple[AuditInput, dict[str, Any]]:
     errors: dict[str, list[str]] = {}
     try:
         values = check_audit_input({**data, "parent_id": None, "follow_up_of_id": None}, need_date=False)
@@ -435,7 +442,7 @@ def update_series(series: AuditSeries, data: dict[str, Any], *, version: int | N
     _check_version(series, version, "Someone else changed this series while you were editing it. Your changes have not been saved.")
     if series.cancelled:
         raise Conflict("This series is cancelled.")
-    values, schedule = check_series_input(data, series=series)
+    values, schedule = check_series_input(data)
     for key, value in schedule.items():
         setattr(series, key, value)
     series.type = values.type

@@ -8,7 +8,7 @@ import enum
 from datetime import date
 from typing import Callable
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import selectinload
@@ -25,32 +25,17 @@ from qa_audit.audits.forms import (
     SeriesForm,
     StatusForm,
     WholeNumberField,
-    version_of,
 )
 from qa_audit.audits.models import Audit, AuditSeries, AuditStatus, AuditType, QuestionSet
 from qa_audit.auth.models import User
 from qa_audit.auth.permissions import MANAGERS, can_change_audit_status, can_schedule_audits, roles_required
 from qa_audit.errors import Conflict, InvalidInput
 from qa_audit.extensions import db
-from qa_audit.forms import apply_errors
-
-# The programme page belongs to the programme views; until it exists, "back" goes home.
-PROGRAMME_PAGE = "audits.show_programme"
-
+from qa_audit.records import get_or_404
+from qa_audit.forms import apply_errors, version_of
 
 def _render(template: str, status: int = 200, **context):
-    if PROGRAMME_PAGE in current_app.view_functions:
-        back = {"programme_url": url_for(PROGRAMME_PAGE), "programme_text": "Back to the audit programme"}
-    else:
-        back = {"programme_url": url_for("main.home"), "programme_text": "Back to the home page"}
-    return render_template(template, **back, **context), status
-
-
-def _get_or_404(model, ident: int, *options):
-    record = db.session.scalar(select(model).where(model.id == ident).options(*options)) if 0 < ident <= MAX_ID else None
-    if record is None:
-        abort(404)
-    return record
+    return render_template(template, **context), status
 
 
 def _show_rule_errors(form, check: Callable[[], object]) -> None:
@@ -146,7 +131,7 @@ def _fill(form: AuditForm, values: dict) -> None:
 
 @bp.route("/audits/<int:audit_id>")
 def show_audit(audit_id: int):
-    audit = _get_or_404(
+    audit = get_or_404(
         Audit,
         audit_id,
         selectinload(Audit.service),
@@ -163,17 +148,19 @@ def show_audit(audit_id: int):
         select(Audit).where(Audit.follow_up_of_id == audit.id).order_by(Audit.scheduled_for, Audit.id)
     ).all()
     manager = can_schedule_audits(current_user)
-    open_ = audit.status in (AuditStatus.PLANNED, AuditStatus.IN_PROGRESS)
+    editable = audit_rules.is_editable(audit)
+
+    def may(status: AuditStatus) -> bool:
+        return audit_rules.can_move(audit, status) and can_change_audit_status(current_user, audit, status)
+
+    reopening = audit.status is AuditStatus.COMPLETED
     actions = {
-        "edit": manager and open_,
-        "start": audit.status is AuditStatus.PLANNED and can_change_audit_status(current_user, audit, AuditStatus.IN_PROGRESS),
-        "complete": audit.status is AuditStatus.IN_PROGRESS
-        and can_change_audit_status(current_user, audit, AuditStatus.COMPLETED),
-        "cancel": open_ and can_change_audit_status(current_user, audit, AuditStatus.CANCELLED),
-        "reopen": audit.status is AuditStatus.COMPLETED
-        and manager
-        and can_change_audit_status(current_user, audit, AuditStatus.IN_PROGRESS),
-        "add_part": manager and open_ and audit.type is AuditType.TARGETED_VISIT,
+        "edit": manager and editable,
+        "start": not reopening and may(AuditStatus.IN_PROGRESS),
+        "complete": may(AuditStatus.COMPLETED),
+        "cancel": may(AuditStatus.CANCELLED),
+        "reopen": reopening and may(AuditStatus.IN_PROGRESS),
+        "add_part": manager and editable and audit.type is AuditType.TARGETED_VISIT,
     }
     return _render("audits/audit.html", audit=audit, follow_ups=follow_ups, actions=actions, today=audit_rules.today())
 
@@ -242,10 +229,10 @@ def schedule_audit():
 @bp.route("/audits/<int:audit_id>/edit", methods=["GET", "POST"])
 @roles_required(*MANAGERS)
 def edit_audit(audit_id: int):
-    audit = _get_or_404(
+    audit = get_or_404(
         Audit, audit_id, selectinload(Audit.auditors), selectinload(Audit.agency_rows), selectinload(Audit.lead_auditor), selectinload(Audit.question_set)
     )
-    if request.method == "GET" and audit.status in (AuditStatus.COMPLETED, AuditStatus.CANCELLED):
+    if request.method == "GET" and not audit_rules.is_editable(audit):
         flash(f"This audit is {audit.status.label.lower()}: it cannot be changed.", "error")
         return redirect(url_for("audits.show_audit", audit_id=audit.id))
     form = AuditForm()
@@ -294,7 +281,7 @@ REASON_PAGES = {
 def _change_with_reason(audit: Audit, status: AuditStatus):
     """The confirmation page for cancelling or reopening, and what it posts."""
     page = REASON_PAGES[status]
-    if status not in audit_rules.TRANSITIONS[audit.status] or (
+    if not audit_rules.can_move(audit, status) or (
         status is AuditStatus.IN_PROGRESS and audit.status is not AuditStatus.COMPLETED
     ):
         flash(f"This audit is {audit.status.label.lower()}: it cannot be {page['done']}.", "error")
@@ -320,13 +307,13 @@ def _change_with_reason(audit: Audit, status: AuditStatus):
 @bp.route("/audits/<int:audit_id>/cancel", methods=["GET", "POST"])
 @roles_required(*MANAGERS)
 def cancel_audit(audit_id: int):
-    return _change_with_reason(_get_or_404(Audit, audit_id), AuditStatus.CANCELLED)
+    return _change_with_reason(get_or_404(Audit, audit_id), AuditStatus.CANCELLED)
 
 
 @bp.route("/audits/<int:audit_id>/reopen", methods=["GET", "POST"])
 @roles_required(*MANAGERS)
 def reopen_audit(audit_id: int):
-    return _change_with_reason(_get_or_404(Audit, audit_id), AuditStatus.IN_PROGRESS)
+    return _change_with_reason(get_or_404(Audit, audit_id), AuditStatus.IN_PROGRESS)
 
 
 @bp.route("/audits/<int:audit_id>/status", methods=["POST"])
@@ -334,7 +321,7 @@ def change_audit_status(audit_id: int):
     """Start or complete an audit (the audit's auditors or a manager); cancelling
     and reopening need a reason, so send those to their pages. NotAllowed from the
     service is the app's 403 page."""
-    audit = _get_or_404(Audit, audit_id, selectinload(Audit.auditors))
+    audit = get_or_404(Audit, audit_id, selectinload(Audit.auditors))
     form = StatusForm()
     if not form.validate_on_submit():
         abort(400)
@@ -358,7 +345,7 @@ def change_audit_status(audit_id: int):
 
 
 def _series_with_audits(series_id: int) -> tuple[AuditSeries, list[Audit]]:
-    series = _get_or_404(
+    series = get_or_404(
         AuditSeries,
         series_id,
         selectinload(AuditSeries.service),
@@ -410,7 +397,7 @@ def show_series(series_id: int):
 @bp.route("/audit-series/<int:series_id>/edit", methods=["GET", "POST"])
 @roles_required(*MANAGERS)
 def edit_series(series_id: int):
-    series = _get_or_404(AuditSeries, series_id, selectinload(AuditSeries.lead_auditor), selectinload(AuditSeries.question_set))
+    series = get_or_404(AuditSeries, series_id, selectinload(AuditSeries.lead_auditor), selectinload(AuditSeries.question_set))
     if series.cancelled:
         flash("This series is cancelled: it cannot be changed.", "error")
         return redirect(url_for("audits.show_series", series_id=series.id))
@@ -451,14 +438,14 @@ def edit_series(series_id: int):
             flash(f"Series ‘{series.title}’ saved: its future audits that had not started now match it", "success")
             return redirect(url_for("audits.show_series", series_id=series.id))
     elif form.is_submitted():
-        _show_rule_errors(form, lambda: audit_rules.check_series_input(form.values(), series=series))
+        _show_rule_errors(form, lambda: audit_rules.check_series_input(form.values()))
     return _render("audits/series_form.html", 409 if conflict else 200, form=form, series=series, conflict=conflict)
 
 
 @bp.route("/audit-series/<int:series_id>/cancel", methods=["GET", "POST"])
 @roles_required(*MANAGERS)
 def cancel_series(series_id: int):
-    series = _get_or_404(AuditSeries, series_id)
+    series = get_or_404(AuditSeries, series_id)
     if series.cancelled:
         flash("This series is already cancelled.", "error")
         return redirect(url_for("audits.show_series", series_id=series.id))

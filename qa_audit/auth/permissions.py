@@ -76,9 +76,6 @@ def can_manage_token(user: User, token) -> bool:
     return bool(user and user.is_authenticated and token.user_id == user.id)
 
 
-AUDITING_ROLES = (AUDITOR, QA_LEAD, HEAD_OF_SERVICE)
-
-
 def can_schedule_audits(user: User) -> bool:
     return _has(user, *MANAGERS)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, url_for
-from sqlalchemy import select
+from flask import current_app, has_request_context, url_for
+from sqlalchemy import func, select
 
 from qa_audit import mail
 from qa_audit.audits.models import Audit, AuditStatus, AuditType
@@ -41,7 +41,7 @@ def check_recording_allowed(audit: Audit, user: User) -> None:
 
 def check_in_progress(audit: Audit) -> None:
     if audit.status is not AuditStatus.IN_PROGRESS:
-        raise Conflict(f"Findings can only be recorded while the audit is in progress; this audit is {audit.status.label.lower()}.")
+        raise Conflict(f"Findings, cases and details can only be recorded while the audit is in progress; this audit is {audit.status.label.lower()}.")
 
 
 def _check(data: dict[str, Any]) -> dict[str, Any]:
@@ -134,10 +134,8 @@ def _raise_alerts(finding: Finding) -> None:
 def _email_alerts(finding: Finding) -> None:
     """Email each alerted person now; a mail failure never loses the alert, which
     stays on their home page until acknowledged."""
-    try:
-        link = url_for("findings.show_finding", finding_id=finding.id, _external=True)
-    except Exception:  # the page may not be registered in a minimal app
-        link = ""
+    # Outside a request (a command, a job) there is no host to build a link from.
+    link = url_for("findings.show_finding", finding_id=finding.id, _external=True) if has_request_context() else ""
     for alert in finding.alerts:
         if alert.emailed_at is not None:
             continue
@@ -177,11 +175,17 @@ def acknowledge(alert: ConcernAlert, user: User) -> ConcernAlert:
     return alert
 
 
-def findings_of(audit: Audit) -> list[Finding]:
+def findings_query(audit: Audit):
     """An audit's findings; a targeted visit's include those of its parts."""
-    ids = [audit.id]
+    audits = [audit.id]
     if audit.type is AuditType.TARGETED_VISIT:
-        ids += list(db.session.scalars(select(Audit.id).where(Audit.parent_id == audit.id)))
-    return list(
-        db.session.scalars(select(Finding).where(Finding.audit_id.in_(ids)).order_by(Finding.kind, Finding.id))
-    )
+        audits = select(Audit.id).where((Audit.id == audit.id) | (Audit.parent_id == audit.id))
+    return select(Finding).where(Finding.audit_id.in_(audits)).order_by(Finding.kind, Finding.id)
+
+
+def findings_of(audit: Audit) -> list[Finding]:
+    return list(db.session.scalars(findings_query(audit)))
+
+
+def count_findings(audit: Audit) -> int:
+    return db.session.scalar(select(func.count()).select_from(findings_query(audit).order_by(None).subquery()))

@@ -7,11 +7,10 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
-from qa_audit.audits.forms import MAX_ID, version_of
+from qa_audit.forms import version_of
 from qa_audit.audits.models import Audit, AuditStatus
 from qa_audit.auth.permissions import can_record_on
 from qa_audit.errors import Conflict, InvalidInput
@@ -20,18 +19,12 @@ from qa_audit.findings import bp
 from qa_audit.findings import services as finding_rules
 from qa_audit.findings.forms import KIND_HINTS, FindingForm, theme_choices
 from qa_audit.findings.models import ConcernAlert, Finding, FindingKind
+from qa_audit.records import get_or_404
 from qa_audit.forms import ConfirmForm, apply_errors
 
 
-def _get_or_404(model, ident: int, *options):
-    record = db.session.scalar(select(model).where(model.id == ident).options(*options)) if 0 < ident <= MAX_ID else None
-    if record is None:
-        abort(404)
-    return record
-
-
 def _get_finding(finding_id: int) -> Finding:
-    return _get_or_404(
+    return get_or_404(
         Finding,
         finding_id,
         selectinload(Finding.audit).selectinload(Audit.service),
@@ -73,7 +66,7 @@ GROUPS = [
 
 @bp.route("/audits/<int:audit_id>/findings")
 def list_findings(audit_id: int):
-    audit = _get_or_404(Audit, audit_id, selectinload(Audit.service), selectinload(Audit.auditors), selectinload(Audit.children))
+    audit = get_or_404(Audit, audit_id, selectinload(Audit.service), selectinload(Audit.auditors), selectinload(Audit.children))
     findings = finding_rules.findings_of(audit)
     groups = [
         {"kind": kind, "heading": heading, "findings": [f for f in findings if f.kind is kind]} for kind, heading in GROUPS
@@ -107,7 +100,7 @@ def show_finding(finding_id: int):
 
 @bp.route("/audits/<int:audit_id>/findings/new", methods=["GET", "POST"])
 def record_finding(audit_id: int):
-    audit = _get_or_404(Audit, audit_id, selectinload(Audit.auditors), selectinload(Audit.service))
+    audit = get_or_404(Audit, audit_id, selectinload(Audit.auditors), selectinload(Audit.service))
     finding_rules.check_recording_allowed(audit, current_user)
     if request.method == "GET" and (locked := _locked(audit, url_for("findings.list_findings", audit_id=audit.id))):
         return locked
@@ -196,7 +189,7 @@ def remove_finding(finding_id: int):
 
 @bp.route("/concern-alerts/<int:alert_id>/acknowledge", methods=["POST"])
 def acknowledge_alert(alert_id: int):
-    alert = _get_or_404(ConcernAlert, alert_id)
+    alert = get_or_404(ConcernAlert, alert_id)
     form = ConfirmForm()
     if not form.validate_on_submit():
         abort(400)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
 from qa_audit.extensions import db
 from qa_audit.history.models import HistoryEntry

@@ -15,11 +15,12 @@ from werkzeug.datastructures import MultiDict
 
 from qa_audit.audits import programme
 from qa_audit.audits import services as audit_services
-from qa_audit.audits.forms import MAX_ID, version_of
+from qa_audit.forms import version_of
 from qa_audit.audits.models import Agency, Audit, AuditStatus, AuditType
 from qa_audit.auth.permissions import can_record_on
 from qa_audit.errors import Conflict, InvalidInput
 from qa_audit.extensions import db
+from qa_audit.records import get_or_404
 from qa_audit.forms import apply_errors
 from qa_audit.recording import bp
 from qa_audit.recording import services as recording_rules
@@ -38,16 +39,8 @@ STALE_DETAILS = "Someone else changed these details at the same time. Your chang
 
 
 def _audit_with_details(audit_id: int) -> Audit:
-    audit = (
-        db.session.scalar(
-            select(Audit)
-            .where(Audit.id == audit_id)
-            .options(selectinload(Audit.auditors), selectinload(Audit.service), selectinload(Audit.parent))
-        )
-        if 0 < audit_id <= MAX_ID
-        else None
-    )
-    if audit is None or audit.type not in DETAILS_TYPES:
+    audit = get_or_404(Audit, audit_id, selectinload(Audit.auditors), selectinload(Audit.service), selectinload(Audit.parent))
+    if audit.type not in DETAILS_TYPES:
         abort(404)
     return audit
 

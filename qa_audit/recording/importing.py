@@ -19,7 +19,7 @@ import json
 import random
 import re
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from fractions import Fraction
 from typing import Iterable
 
@@ -36,7 +36,7 @@ from qa_audit.extensions import db
 from qa_audit.findings.services import check_in_progress, check_recording_allowed
 from qa_audit.recording.models import Answer, AnswerValue, SampledCase
 from qa_audit.recording.services import case_reference_problem
-from qa_audit.validation import TEXT_MAX, check_text
+from qa_audit.validation import CONTROL, TEXT_MAX, check_text
 
 MAX_UPLOAD_BYTES = 1024 * 1024  # 1MB: a case list of tens of thousands of rows
 MAX_CASES_AT_ONCE = 1000
@@ -49,7 +49,7 @@ HEADING_ALIASES = {"case_reference": "reference", "case_ref": "reference"}
 SHOWN_PROBLEMS = 100  # rows listed on the page; the count covers them all
 
 ONLY_DIP_SAMPLES = "Only dip samples have sampled cases."
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
 
 
 # Rows and problems ---------------------------------------------------------------
@@ -122,7 +122,7 @@ def read_upload(stream, field_name: str = "file") -> str:
         raise InvalidInput(
             {field_name: ["The selected file must be a CSV saved as UTF-8: in Excel, save it as ‘CSV UTF-8 (Comma delimited)’"]}
         ) from None
-    if _CONTROL.search(text):
+    if CONTROL.search(text):
         raise InvalidInput({field_name: ["The selected file must be a CSV"]})
     return text
 
@@ -323,7 +323,6 @@ class Drawn:
     seed: int
     eligible: int  # rows that could be drawn
     left_out: int  # rows left out: already in this sample or audited recently
-    rows: list[CaseRow] = field(default_factory=list)
 
 
 def draw_cases(
@@ -390,7 +389,7 @@ def draw_cases(
         for row in chosen
     ]
     _save_cases(audit, cases)
-    return Drawn(cases=cases, seed=seed, eligible=len(eligible), left_out=len(rows) - len(eligible), rows=chosen)
+    return Drawn(cases=cases, seed=seed, eligible=len(eligible), left_out=len(rows) - len(eligible))
 
 
 # The grid: many answers saved at once ------------------------------------------------

@@ -11,7 +11,7 @@ from flask import current_app
 from sqlalchemy import case, func, select
 from sqlalchemy.exc import IntegrityError
 
-from qa_audit.audits.models import Agency, Audit, AuditType, Question
+from qa_audit.audits.models import Agency, Audit, AuditType
 from qa_audit.auth.models import User
 from qa_audit.errors import Conflict, InvalidInput
 from qa_audit.extensions import db
@@ -156,6 +156,22 @@ def compliance(audit: Audit) -> dict[str, Any]:
 
 # Details of focus groups and strategy meeting audits -----------------------------
 
+# What a focus group or strategy meeting audit must record (API.md's PUT /details).
+REQUIRED_DETAILS = {
+    AuditType.FOCUS_GROUP: {
+        "participants_count": "Enter the number of participants",
+        "participant_roles": "Enter the participants' roles",
+        "themes": "Enter the themes discussed",
+    },
+    AuditType.STRATEGY_MEETING_AUDIT: {
+        "meeting_date": "Enter the date of the meeting",
+        "agencies_invited": "Give the agencies invited",
+        "agencies_attended": "Give the agencies that attended",
+        "within_timescale": "Say whether the meeting was held within timescale",
+        "chairing_quality": "Select a judgement for the quality of chairing",
+    },
+}
+
 FOCUS_GROUP_FIELDS = ("participants_count", "participant_roles", "facilitator", "themes", "key_messages", "assurance_statement")
 STRATEGY_FIELDS = ("meeting_date", "agencies_invited", "agencies_attended", "within_timescale", "chairing_quality", "agency_contributions", "decision_recorded")
 
@@ -221,7 +237,13 @@ def save_details(audit: Audit, user: User, data: dict[str, Any], *, version: int
                 except ValueError:
                     errors.setdefault("agency_contributions", []).append(f"Give each agency a judgement: {str(agency)[:40]}")
             contributions = checked
+            attended = values["agencies_attended"] or []
+            if any(agency not in attended for agency in contributions):
+                errors.setdefault("agency_contributions", []).append("Give a contribution only for agencies that attended")
         values["agency_contributions"] = contributions
+    for field, message in REQUIRED_DETAILS.get(audit.type, {}).items():
+        if field not in errors and values.get(field) in (None, ""):
+            errors[field] = [message]
     if errors:
         raise InvalidInput(errors)
     if audit.type not in (AuditType.FOCUS_GROUP, AuditType.STRATEGY_MEETING_AUDIT):

@@ -14,18 +14,18 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from qa_audit.audits.forms import MAX_ID
 from qa_audit.audits.models import Audit, AuditStatus, AuditType, QuestionSet
 from qa_audit.auth.permissions import can_change_audit_status, can_record_on
 from qa_audit.errors import Conflict, InvalidInput
 from qa_audit.extensions import db
-from qa_audit.findings.services import check_recording_allowed, findings_of
+from qa_audit.findings.services import check_recording_allowed, count_findings
+from qa_audit.records import get_or_404
 from qa_audit.forms import apply_errors
 from qa_audit.recording import bp, importing
 from qa_audit.recording import services as rules
@@ -36,25 +36,10 @@ GRID_PAGE_SIZE = 50  # 50 cases × 20 questions is a 1,000-select form: about a 
 LONDON = ZoneInfo("Europe/London")
 UPLOAD_PAGES = ("recording.import_cases", "recording.draw_sample")
 
-# Pages other parts of the app provide; linked to once they exist.
-FINDINGS_PAGE = "findings.list_findings"
-DETAILS_PAGE = "recording.edit_details"
-
-
-def _url_if_exists(endpoint: str, **values) -> str | None:
-    return url_for(endpoint, **values) if endpoint in current_app.view_functions else None
-
-
-def _audit_or_404(audit_id: int, *options) -> Audit:
-    audit = db.session.scalar(select(Audit).where(Audit.id == audit_id).options(*options)) if 0 < audit_id <= MAX_ID else None
-    if audit is None:
-        abort(404)
-    return audit
-
 
 def _dip_sample_or_404(audit_id: int) -> Audit:
     """Cases, the grid and compliance belong to dip samples only."""
-    audit = _audit_or_404(audit_id, selectinload(Audit.question_set).selectinload(QuestionSet.questions), selectinload(Audit.auditors))
+    audit = get_or_404(Audit, audit_id, selectinload(Audit.question_set).selectinload(QuestionSet.questions), selectinload(Audit.auditors))
     if audit.type is not AuditType.DIP_SAMPLE:
         abort(404)
     return audit
@@ -122,14 +107,15 @@ def _details_task(audit: Audit, recording: bool) -> dict:
     hint = "Participants, facilitator, themes, key messages and assurance" if focus_group else "Attendance, timeliness, chairing, contributions and decision"
     if audit.status is AuditStatus.PLANNED:
         return _task(title, CANNOT_START, hint="Start the audit first")
-    href = (_url_if_exists(DETAILS_PAGE, audit_id=audit.id) if recording else None) or audit_page
+    href = url_for("recording.edit_details", audit_id=audit.id) if recording else audit_page
     status = COMPLETED if filled == len(fields) else IN_PROGRESS if filled else NOT_STARTED
     return _task(title, status, href, f"{filled} of {len(fields)} answered" if filled else hint)
 
 
 @bp.route("/audits/<int:audit_id>/workspace")
 def show_workspace(audit_id: int):
-    audit = _audit_or_404(
+    audit = get_or_404(
+        Audit,
         audit_id,
         selectinload(Audit.question_set).selectinload(QuestionSet.questions),
         selectinload(Audit.auditors),
@@ -150,13 +136,13 @@ def show_workspace(audit_id: int):
             status = NOT_STARTED if not cases else IN_PROGRESS if missing else COMPLETED
             tasks.append(_task("Cases and answers", status, url_for("recording.list_cases", audit_id=audit.id), hint))
 
-    findings = len(findings_of(audit))
+    findings = count_findings(audit)
     findings_hint = _plural(findings, "finding") if findings else "No findings recorded"
     if planned:
         tasks.append(_task("Findings", CANNOT_START, hint="Start the audit first"))
     else:
         status = COMPLETED if audit.status is AuditStatus.COMPLETED else IN_PROGRESS if findings else NOT_STARTED
-        tasks.append(_task("Findings", status, _url_if_exists(FINDINGS_PAGE, audit_id=audit.id), findings_hint))
+        tasks.append(_task("Findings", status, url_for("findings.list_findings", audit_id=audit.id), findings_hint))
 
     if dip_sample:
         result = rules.compliance(audit)

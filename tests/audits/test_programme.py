@@ -578,7 +578,7 @@ def test_my_audits_unfinished_first_with_what_to_do_next(login_as, make_audit, m
     other = make_user("auditor")
     later = make_audit(title="Later visit", lead=me, scheduled_for=date(2026, 12, 10))
     overdue = make_audit(title="Overdue visit", lead=me, scheduled_for=date(2026, 11, 1))
-    running = make_audit("focus_group", title="Running focus group", lead=other, auditor_ids=[me.id], status="in_progress", scheduled_for=date(2026, 11, 5))
+    make_audit("focus_group", title="Running focus group", lead=other, auditor_ids=[me.id], status="in_progress", scheduled_for=date(2026, 11, 5))
     done = make_audit(title="Done visit", lead=me, status="completed", scheduled_for=date(2026, 9, 1))
     done.completed_at = datetime(2026, 9, 3, 23, 30, tzinfo=timezone.utc)  # 4 September in London
     db.session.commit()
@@ -686,9 +686,12 @@ def test_calendar_feed_refuses_unknown_tokens_and_inactive_users(app, login_as):
     assert anonymous.get(path).status_code == 404
 
 
-def test_calendar_feed_pages_need_sign_in_and_csrf(app, client):
+def test_calendar_feed_pages_need_sign_in_and_csrf(client, login_as):
     assert client.get("/my-audits/calendar-feed").status_code == 302
-    assert client.post("/my-audits/calendar-feed").status_code in (302, 400)
+    auditor = login_as("auditor")
+    assert auditor.post("/my-audits/calendar-feed").status_code == 400  # no CSRF token
+    db.session.refresh(auditor.user)
+    assert auditor.user.calendar_token_hash is None
 
 
 def test_feed_takes_events_from_every_source(make_user):

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from qa_audit.audits import services
-from qa_audit.audits.models import Agency, Audit, AuditSeries, AuditStatus, AuditType, Frequency
+from qa_audit.audits.models import Agency, Audit, AuditSeries, AuditStatus, Frequency
 from qa_audit.errors import Conflict, InvalidInput, NotAllowed
 from qa_audit.extensions import db
 from qa_audit.history.models import HistoryEntry

@@ -28,7 +28,7 @@ def test_sign_in_and_out(client, make_user):
 
 
 def test_sign_in_is_case_insensitive_about_email(client, make_user):
-    user = make_user(email="Grace.Mensah@example.gov.uk")
+    make_user(email="Grace.Mensah@example.gov.uk")
     assert sign_in(client, "  GRACE.MENSAH@example.gov.uk ").status_code == 302
 
 
@@ -182,10 +182,9 @@ def test_next_redirect_stays_on_site(client, make_user):
     assert response.location == "/admin/services"
 
 
-def test_cookie_flags(app, make_user):
+def test_cookie_flags(app):
     app.config["SESSION_COOKIE_SECURE"] = True
     client = app.test_client()
-    user = make_user()
     response = client.get("/sign-in", base_url="https://localhost")
     cookie = response.headers.get("Set-Cookie", "")
     assert "HttpOnly" in cookie and "Secure" in cookie and "SameSite=Lax" in cookie

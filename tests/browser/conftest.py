@@ -46,41 +46,17 @@ CHROMIUM_ARGS = [
 ]
 TIMEOUT_MS = 10_000
 
-# Known axe violations in the app's layout (templates/base.html), which the browser tests
-# cannot fix: rule id → the components whose nodes are tolerated for that rule. Only
-# these nodes are let through; every other violation fails. test_layout.py keeps them
-# visible as strict xfails: when base.html is fixed those tests pass, the run fails, and
-# these entries must be removed. AXE_STRICT=1 turns the allowance off.
-KNOWN_LAYOUT_VIOLATIONS: dict[str, str] = {}
-
 _AXE = Axe()
 _STATS = {"pages": 0, "seconds": 0.0}
 
 
-def axe_violations(page, *, allow_known: bool = True) -> AxeResults:
-    """Run axe on the page; drop the known layout violations unless told not to."""
+def axe_violations(page) -> AxeResults:
+    """Run axe on the page (every violation counts: there is no allow-list)."""
     started = time.perf_counter()
     results = _AXE.run(page)
     _STATS["pages"] += 1
     _STATS["seconds"] += time.perf_counter() - started
-    if not allow_known or os.environ.get("AXE_STRICT"):
-        return results
-    kept = []
-    for violation in results.response["violations"]:
-        components = KNOWN_LAYOUT_VIOLATIONS.get(violation["id"])
-        if components:
-            targets = [node["target"][-1] for node in violation["nodes"]]
-            known = page.evaluate(
-                "([targets, components]) => targets.map(target => {"
-                " const el = document.querySelector(target); return !!(el && el.closest(components)); })",
-                [targets, components],
-            )
-            nodes = [node for node, tolerated in zip(violation["nodes"], known) if not tolerated]
-            if not nodes:
-                continue
-            violation = {**violation, "nodes": nodes}
-        kept.append(violation)
-    return AxeResults({**results.response, "violations": kept})
+    return results
 
 
 _counter = itertools.count(1)

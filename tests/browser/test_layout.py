@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import axe_violations
 
 pytestmark = pytest.mark.browser
 
@@ -49,13 +48,6 @@ def test_footer_is_a_landmark(page):
 def test_phase_banner_is_in_a_landmark(page):
     page.visit("/cookies")
     expect(page.page.locator("header .govuk-phase-banner, main .govuk-phase-banner")).to_have_count(1, timeout=500)
-
-
-def test_axe_with_no_allowances(page, make_user):
-    page.sign_in(make_user("admin"))
-    page.visit("/admin/users/new")
-    results = axe_violations(page.page, allow_known=False)
-    assert results.violations_count == 0, results.generate_report()
 
 
 def test_govuk_frontend_javascript_is_initialised(page):

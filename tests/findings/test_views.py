@@ -177,13 +177,13 @@ def test_a_finding_on_a_completed_audit_is_a_clear_message(login_as, make_audit)
     response = client.get(f"/audits/{audit.id}/findings/new")
     assert response.status_code == 302
     page = _text(client.get(response.location))
-    assert "Findings can only be recorded while the audit is in progress; this audit is completed." in page
+    assert "Findings, cases and details can only be recorded while the audit is in progress; this audit is completed." in page
     assert "Record a finding" not in page
 
     response = client.post_form(f"/audits/{audit.id}/findings/new", _finding_data(summary="Typed before it was completed"))
     assert response.status_code == 409
     page = _text(response)
-    assert "Findings can only be recorded while the audit is in progress" in page
+    assert "Findings, cases and details can only be recorded while the audit is in progress" in page
     assert "Typed before it was completed" in page  # nothing lost: they can copy it
     assert _count() == 0
 
