@@ -55,5 +55,40 @@ lock:
 	.lock-venv/bin/python -m pip freeze --exclude-editable | grep -v '^-e' > constraints.txt
 	rm -rf .lock-venv
 
+.PHONY: security audit-deps bandit
+
+# Security checks (CI runs them before the tests). audit-deps: no known vulnerability in
+# any package pinned in constraints.txt (pip-audit --strict; see scripts/audit_deps.py for
+# what it does where pip-audit's services cannot be reached). bandit: no finding of
+# medium or high severity in the application's code (settings in pyproject.toml).
+security: audit-deps bandit
+
+audit-deps: $(INSTALLED)
+	$(BIN)/python scripts/audit_deps.py
+
+bandit: $(INSTALLED)
+	$(BIN)/bandit -c pyproject.toml --recursive qa_audit migrations wsgi.py --severity-level medium --quiet
+	@echo "bandit: no finding of medium or high severity"
+
+.PHONY: bench
+
+# The council-scale benchmark (README, "Benchmark"): generates a council of SCALE (1 = a
+# large council over ten years) in bench/data/, measures the main pages and writes
+# bench/results/latest.json and latest.md. DATABASE=postgresql://... (or
+# BENCH_DATABASE_URL) runs it on that database instead: EVERYTHING IN IT IS DROPPED.
+# BENCH_ARGS passes options, e.g. BENCH_ARGS="--reuse --requests 100".
+SCALE ?= 1
+bench: setup
+	$(BIN)/python -m bench --scale $(SCALE) $(if $(DATABASE),--database "$(DATABASE)") $(BENCH_ARGS)
+
+.PHONY: loadtest
+
+# The load test (README, "Load test"): locust, 50 users for 2 minutes against gunicorn with
+# 2 workers on 127.0.0.1; writes loadtest/results/. LOADTEST_DATABASE_URL=postgresql://...
+# runs it on that database instead of a temporary SQLite file: EVERYTHING IN IT IS DROPPED.
+# LOADTEST_ARGS passes options, e.g. LOADTEST_ARGS="--duration 30 --users 20".
+loadtest: $(INSTALLED)
+	$(BIN)/python -m loadtest.run $(LOADTEST_ARGS)
+
 clean:
 	rm -rf $(VENV) node_modules qa_audit/static/govuk-frontend.min.* qa_audit/static/fonts qa_audit/static/images

@@ -130,6 +130,10 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
         strict_transport_security=True,
         permissions_policy={"geolocation": "()", "camera": "()", "microphone": "()"},
     )
+    # The CSRF and rate-limit checks, hooked in before Talisman, can end a request with
+    # a page of their own: make the CSP nonce first, or that page's scripts are blocked.
+    before = app.before_request_funcs.setdefault(None, [])
+    before.insert(0, before.pop(before.index(talisman._make_nonce)))
 
     if app.config.get("PROXY_FIX"):
         # Behind a TLS proxy: trust its X-Forwarded-* headers for this many hops,
@@ -151,12 +155,14 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
 
 def _register_models() -> None:
     # Import every model so that metadata (and so migrations) knows them all.
+    from qa_audit.actions import models as _actions  # noqa: F401
     from qa_audit.admin import models as _admin  # noqa: F401
     from qa_audit.audits import models as _audits  # noqa: F401
     from qa_audit.findings import models as _findings  # noqa: F401
     from qa_audit.recording import models as _recording  # noqa: F401
     from qa_audit.auth import models as _auth  # noqa: F401
     from qa_audit.history import models as _history  # noqa: F401
+    from qa_audit.plans import models as _plans  # noqa: F401
 
 
 def _register_blueprints(app: Flask) -> None:
@@ -171,6 +177,13 @@ def _register_blueprints(app: Flask) -> None:
     from qa_audit.recording import views as _recording_views  # noqa: F401
     from qa_audit.history import views as _history_views  # noqa: F401
     from qa_audit.main import views as _main_views  # noqa: F401
+    from qa_audit.plans import views as _plan_views  # noqa: F401
+    from qa_audit.plans import import_views as _plan_import_views  # noqa: F401
+    from qa_audit.actions import calendar as _action_calendar  # noqa: F401  (action deadlines in the calendar feed)
+    from qa_audit import actions, plans
+    from qa_audit.actions import follow_up_views as _follow_up_views  # noqa: F401
+    from qa_audit.actions import views as _action_views  # noqa: F401
+    from qa_audit.reports import views as _report_views
     from qa_audit.api import api
     from qa_audit.api import bp as api_bp
     from qa_audit.main import errors
@@ -182,6 +195,9 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(recording.bp)
     app.register_blueprint(findings.bp)
     app.register_blueprint(history.bp)
+    app.register_blueprint(actions.bp)
+    app.register_blueprint(plans.bp)
+    app.register_blueprint(_report_views.bp)
 
     api.init_app(app, spec_kwargs={"security": [{"bearerAuth": []}]})
     if "bearerAuth" not in api.spec.components.security_schemes:
@@ -192,8 +208,10 @@ def _register_blueprints(app: Flask) -> None:
         # The limiter and the blueprint live as long as the process: limit the blueprint
         # once, not once per app made (the tests make hundreds, and each extra limit
         # counted every request again), reading the limit from the app serving it.
-        limiter.limit(
+        # Shared: one count per token across the whole API, not one per endpoint.
+        limiter.shared_limit(
             lambda: current_app.config["API_RATE_LIMIT"],
+            scope="api",
             key_func=_api_rate_key,
         )(api_bp)
         api_bp.rate_limited = True

@@ -70,11 +70,21 @@ class Config:
     MAIL_PASSWORD: str | None = None
     MAIL_FROM = "qa-audit@localhost"
     MAIL_OUTBOX: str | None = None
+    # Where people reach the application: links in emails sent outside a request
+    # (the reminders command) start with this. Set FLASK_APP_BASE_URL in production.
+    APP_BASE_URL = "http://localhost:5000"
 
     SERVICE_NAME = "Quality assurance audits"
     COUNCIL_NAME = "Demo City Council"
     CASE_REFERENCE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9/-]{2,31}$"
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
+
+    # Evidence files on findings are kept outside the web root, each under a random
+    # name: in EVIDENCE_FOLDER, or instance/evidence/ when it is not set. Back the
+    # folder up with the database. Each file may be up to EVIDENCE_MAX_BYTES (and
+    # the whole request up to MAX_CONTENT_LENGTH).
+    EVIDENCE_FOLDER: str | None = None
+    EVIDENCE_MAX_BYTES = 10 * 1024 * 1024
 
 
 class ProductionConfig(Config):

@@ -232,3 +232,88 @@ def make_audit(app, make_user, make_service):
         return audit
 
     return make
+
+
+@pytest.fixture
+def pin_today(monkeypatch):
+    """pin_today(date(2026, 11, 24)): every rule that asks for the council's date gets this one."""
+    from qa_audit import dates
+    from qa_audit.audits import services as audit_services
+
+    def pin(day):
+        monkeypatch.setattr(dates, "today", lambda: day)
+        monkeypatch.setattr(audit_services, "today", lambda: day)
+        return day
+
+    return pin
+
+
+@pytest.fixture
+def make_finding(app, make_audit):
+    """make_finding(kind="area_for_improvement", audit=...) → a finding saved straight to the database."""
+    from qa_audit.findings.models import Finding, FindingKind
+
+    def make(kind: str = "area_for_improvement", *, audit=None, summary: str | None = None, **fields):
+        audit = audit or make_audit("dip_sample", status="completed")
+        finding = Finding(audit_id=audit.id, kind=FindingKind(kind), summary=summary or f"Finding {next(_counter)}", **fields)
+        db.session.add(finding)
+        db.session.commit()
+        return finding
+
+    return make
+
+
+@pytest.fixture
+def make_plan(app, make_user):
+    """make_plan(priorities=["Front door", "Workforce"]) → a saved plan with those priorities."""
+    import datetime as dt
+
+    from qa_audit.plans import services
+
+    def make(title: str | None = None, *, owner=None, priorities=("Front door",), **fields):
+        owner = owner or make_user("head_of_service")
+        manager = make_user("qa_lead")
+        plan = services.create_plan(
+            {
+                "title": title or f"Improvement plan {next(_counter)}",
+                "owner_id": owner.id,
+                "starts_on": fields.pop("starts_on", dt.date(2026, 4, 1)),
+                "ends_on": fields.pop("ends_on", dt.date(2027, 3, 31)),
+                **fields,
+            },
+            manager,
+        )
+        for title in priorities:
+            services.add_priority(plan, {"title": title}, manager)
+        return plan
+
+    return make
+
+
+@pytest.fixture
+def make_action(app, make_user, make_plan):
+    """make_action(status="in_progress", due_date=..., priority=plan.priorities[0]) → a saved action.
+    The status is set straight in the database: tests of the rules go through the services."""
+    import datetime as dt
+
+    from qa_audit.actions.models import Action, ActionPriority, ActionStatus
+
+    def make(*, status: str = "not_started", due_date=None, priority=None, owner=None, finding=None, title: str | None = None, **fields):
+        if priority is None and finding is None:
+            priority = make_plan().priorities[0]
+        action = Action(
+            title=title or f"Action {next(_counter)}",
+            owner_id=(owner or make_user("auditor")).id,
+            due_date=due_date or dt.date(2027, 1, 31),
+            priority=ActionPriority(fields.pop("action_priority", "medium")),
+            status=ActionStatus(status),
+            plan_priority_id=priority.id if priority is not None else None,
+            finding_id=finding.id if finding is not None else None,
+            service_id=finding.audit.service_id if finding is not None else fields.pop("service_id", None),
+            **fields,
+        )
+        db.session.add(action)
+        db.session.commit()
+        return action
+
+    return make

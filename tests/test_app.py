@@ -142,7 +142,8 @@ def test_cli_refuses_bad_input(runner):
     assert result.exit_code == 1
 
 
-def test_demo_load_is_idempotent(app, runner):
+def test_demo_load_is_idempotent(app, runner, tmp_path):
+    app.config["MAIL_OUTBOX"] = str(tmp_path)  # the demo's concern alerts are emailed
     first = runner.invoke(args=["demo", "load"])
     assert first.exit_code == 0, first.output
     counts = {model: db.session.scalar(select(db.func.count()).select_from(model)) for model in (User,)}

@@ -103,3 +103,51 @@ def test_home_makes_the_same_number_of_queries_for_one_concern_alert_or_many(log
     assert "6 safeguarding concerns need your response" in page
     assert all(f"Concern number {n}" in page for n in range(1, 7))
     assert one == many
+
+
+def _page(client) -> str:
+    import html
+    import re
+
+    text = re.sub(r"<[^>]+>", "", client.get("/").get_data(as_text=True))
+    return re.sub(r"\s+", " ", html.unescape(text))
+
+
+def test_everyone_sees_their_own_actions_overdue_first(login_as, make_action, today):
+    auditor = login_as("auditor")
+    make_action(owner=auditor.user, title="Later one", due_date=date(2027, 3, 1))
+    make_action(owner=auditor.user, title="Late one", due_date=date(2026, 11, 1))
+    make_action(owner=auditor.user, title="Soon one", due_date=date(2026, 11, 30), status="in_progress")
+    make_action(owner=auditor.user, title="Done one", status="verified")
+    make_action(title="Someone else's", due_date=date(2026, 11, 1))
+    page = _page(auditor)
+    assert "3 open: 1 overdue, 1 due in the next 14 days." in page
+    assert page.index("Late one") < page.index("Soon one") < page.index("Later one")
+    assert "Someone else's" not in page and "Done one" not in page
+    assert "Awaiting your sign-off" not in page and "Your improvement plans" not in page
+
+
+def test_head_of_service_sees_plan_brag_sign_off_and_overdue(login_as, make_user, make_plan, make_action, today):
+    head = login_as("head_of_service")
+    plan = make_plan("Front door improvement plan", owner=head.user)
+    priority = plan.priorities[0]
+    make_action(priority=priority, status="completed", title="Awaiting")
+    make_action(priority=priority, status="completed", owner=head.user, title="My own, done")  # not theirs to sign off
+    make_action(priority=priority, due_date=date(2026, 10, 1), title="Late")
+    make_action(status="completed", title="Another plan's")  # not in their charge
+    page = _page(head)
+    assert "1 completed action is waiting for you to sign it off or send it back." in page
+    assert "1 action in your plans and services is overdue." in page
+    plans = page[page.index("Your improvement plans"):]
+    assert "Front door improvement plan" in plans and "Red" in plans and "66.7%" in plans  # 2 done of 3
+
+
+def test_qa_lead_sees_every_unacknowledged_concern(login_as, make_user, concern, today):
+    qa_lead = login_as("qa_lead")
+    head = make_user("head_of_service", name="Martin Doyle")
+    concern(head, "Baby not seen")
+    page = _page(qa_lead)
+    section = page[page.index("Concerns awaiting acknowledgement"):]
+    assert "Martin Doyle" in section
+    auditor = login_as("auditor")
+    assert "Concerns awaiting acknowledgement" not in _page(auditor)

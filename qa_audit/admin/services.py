@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
 
 from qa_audit.admin.models import Service
 from qa_audit.auth.models import Role, User
@@ -19,8 +20,12 @@ def _check(name: str, description: str | None, head_of_service_id: int | None, *
     name = check_text(errors, "name", name, label="Name", max_length=NAME_MAX, required=True, missing_message="Enter the name of the service") or ""
     check_text(errors, "description", description, label="Description", max_length=DESCRIPTION_MAX, multiline=True)
     if name and "name" not in errors:
-        clash = db.session.scalar(select(Service.id).where(func.lower(Service.name) == name.lower()))
-        if clash is not None and (service is None or clash != service.id):
+        # The same name, or the same in other case (SQLite's lower() folds only ASCII, so
+        # the exact name is asked for too: the unique index would refuse it with a 500).
+        same = select(Service.id).where(or_(Service.name == name, func.lower(Service.name) == name.lower()))
+        if service is not None:
+            same = same.where(Service.id != service.id)
+        if db.session.scalar(same.limit(1)) is not None:
             errors["name"] = ["A service with this name already exists"]
     if description and len(description) > DESCRIPTION_MAX:
         errors["description"] = [f"Description must be {DESCRIPTION_MAX} characters or fewer"]
@@ -39,8 +44,18 @@ def create_service(name: str, head_of_service_id: int | None = None, description
     name = _check(name, description, head_of_service_id)
     service = Service(name=name, head_of_service_id=head_of_service_id, description=description or None, active=True)
     db.session.add(service)
-    db.session.commit()
+    _commit_name()
     return service
+
+
+def _commit_name() -> None:
+    """Commit; two people saving the same new name at the same moment: the unique
+    index decides, and the loser gets the same message as _check gives."""
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise InvalidInput(name="A service with this name already exists") from None
 
 
 def update_service(
@@ -59,7 +74,7 @@ def update_service(
     service.head_of_service_id = head_of_service_id
     service.description = description or None
     service.active = active
-    db.session.commit()
+    _commit_name()
     return service
 
 

@@ -9,7 +9,7 @@ from typing import Callable
 
 from flask import abort, g
 from flask_login import current_user
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load, validate
 from sqlalchemy import func, select
 
 from qa_audit.audits.models import Audit
@@ -28,8 +28,15 @@ MAX_PAGE_SIZE = 200
 
 
 class NoControlCharacters(validate.Validator):
+    """Refuses control characters (tab, CR and LF are allowed in multi-line text). The
+    OpenAPI shows what is allowed as the field's ``pattern`` (apispec reads ``regex``)."""
+
+    ALLOWED = re.compile(r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$")
+    ALLOWED_ONE_LINE = re.compile(r"^[^\x00-\x1f\x7f]*$")
+
     def __init__(self, multiline: bool):
         self.pattern = CONTROL if multiline else CONTROL_ONE_LINE
+        self.regex = self.ALLOWED if multiline else self.ALLOWED_ONE_LINE
 
     def __call__(self, value):
         if value is not None and self.pattern.search(value):
@@ -174,3 +181,33 @@ def may_record(name: str):
         return wrapped
 
     return decorator
+
+
+class QueryBoolean(fields.Boolean):
+    """A query-string flag: ``true`` or ``false`` (API.md), nothing else."""
+
+    def __init__(self, **kwargs):
+        super().__init__(truthy={"true"}, falsy={"false"}, **kwargs)
+
+
+class FilterArgs(PageArgs):
+    """A list's query: a filter left blank (``?status=&owner_id=``, a form sent as it
+    is) means no filter, not a bad value."""
+
+    @pre_load
+    def drop_empty(self, data, **kwargs):
+        cleaned = {}
+        for key in data:
+            value = data[key]
+            if isinstance(value, list):
+                value = [v for v in value if v != ""]
+                if value:
+                    cleaned[key] = value
+            elif value != "":
+                cleaned[key] = value
+        return cleaned
+
+
+def Day(**kwargs) -> fields.Date:
+    """A calendar date, YYYY-MM-DD; anything else (31/13/2026, 2026-13-31) is a 422 at the field."""
+    return fields.Date(error_messages={"invalid": "Must be a real date in the form YYYY-MM-DD, like 2027-01-31."}, **kwargs)

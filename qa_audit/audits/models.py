@@ -56,7 +56,7 @@ class AuditStatus(enum.Enum):
     @property
     def tag_class(self) -> str:
         return {
-            "planned": "govuk-tag--blue",
+            "planned": "",  # GOV.UK Frontend 6's plain tag is blue
             "in_progress": "govuk-tag--yellow",
             "completed": "govuk-tag--green",
             "cancelled": "govuk-tag--grey",

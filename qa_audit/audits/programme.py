@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import Select, and_, case, func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from qa_audit.audits.models import Agency, Audit, AuditAgency, AuditStatus, AuditType, audit_auditors
 from qa_audit.auth.models import User
@@ -144,6 +144,12 @@ def my_audits(user: User) -> Select:
         .where(or_(Audit.lead_auditor_id == user.id, Audit.id.in_(takes_part)))
         .order_by(unfinished, Audit.scheduled_for, Audit.id)
     )
+
+
+def with_row_data(query: Select) -> Select:
+    """What a row of the programme page or the home page shows (its service and lead
+    auditor), joined into the same query."""
+    return query.options(joinedload(Audit.service), joinedload(Audit.lead_auditor))
 
 
 def with_list_data(query: Select) -> Select:

@@ -11,7 +11,7 @@ from datetime import date, timedelta
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovCheckboxesInput, GovDateInput, GovSelect
+from govuk_frontend_wtf.wtforms_widgets import GovDateInput
 from sqlalchemy import or_, select
 from wtforms import Field, SelectChoice, SelectField, SelectMultipleField
 from wtforms.validators import ValidationError
@@ -24,6 +24,7 @@ from qa_audit.audits.models import Agency, Audit, AuditStatus, AuditType, audit_
 from qa_audit.auth.models import User
 from qa_audit.auth.permissions import public
 from qa_audit.extensions import db
+from qa_audit.widgets import LongCheckboxes, LongSelect
 
 PER_PAGE = 100
 # Years the pages accept, so date arithmetic never leaves Python's dates.
@@ -99,23 +100,23 @@ class ProgrammeFilterForm(FlaskForm):
     type = FilterCheckboxes(
         "Type",
         choices=[SelectChoice(t.value, t.label) for t in AuditType],
-        widget=GovCheckboxesInput(),
+        widget=LongCheckboxes(),
         message="Select audit types from the list",
     )
     status = FilterCheckboxes(
         "Status",
         choices=[SelectChoice(s.value, s.label) for s in AuditStatus],
-        widget=GovCheckboxesInput(),
+        widget=LongCheckboxes(),
         message="Select statuses from the list",
     )
     agency = FilterCheckboxes(
         "Agency taking part",
         choices=[SelectChoice(a.value, a.label) for a in Agency],
-        widget=GovCheckboxesInput(),
+        widget=LongCheckboxes(),
         message="Select agencies from the list",
     )
-    service = FilterCheckboxes("Service", choices=[], widget=GovCheckboxesInput(), message="Select services from the list")
-    auditor = FilterSelect("Auditor", choices=[], widget=GovSelect(), message="Select an auditor from the list")
+    service = FilterCheckboxes("Service", choices=[], widget=LongCheckboxes(), message="Select services from the list")
+    auditor = FilterSelect("Auditor", choices=[], widget=LongSelect(), message="Select an auditor from the list")
     date_from = DateParts("Date from", description="For example, 1 4 2026")
     date_to = DateParts("Date to", description="For example, 31 3 2027")
 
@@ -126,8 +127,8 @@ class ProgrammeFilterForm(FlaskForm):
 
 def _auditor_choices() -> list[SelectChoice]:
     """Everyone who can audit, and anyone who has led or taken part in an audit."""
-    users = db.session.scalars(
-        select(User)
+    users = db.session.execute(
+        select(User.id, User.name, User.active)
         .where(
             or_(
                 User.active.is_(True) & User.role.in_(services.AUDITING_ROLES),
@@ -146,7 +147,7 @@ def _filter_form() -> tuple[ProgrammeFilterForm, bool]:
     form = ProgrammeFilterForm(formdata=request.args, meta={"csrf": False})
     form.service.choices = [
         SelectChoice(str(s.id), s.name if s.active else f"{s.name} (retired)")
-        for s in db.session.scalars(select(Service).order_by(Service.name, Service.id))
+        for s in db.session.execute(select(Service.id, Service.name, Service.active).order_by(Service.name, Service.id))
     ]
     form.auditor.choices = _auditor_choices()
     return form, form.validate()
@@ -255,7 +256,7 @@ def show_programme():
     page = min(_int_arg("page", 1, 1, 10**6), pages)
 
     audits = db.session.scalars(
-        programme.with_page_data(programme.ordered(query)).limit(PER_PAGE).offset((page - 1) * PER_PAGE)
+        programme.with_row_data(programme.ordered(query)).limit(PER_PAGE).offset((page - 1) * PER_PAGE)
     ).all()
     by_quarter: dict[programme.Quarter, list[Audit]] = {}
     for audit in audits:

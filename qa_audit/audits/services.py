@@ -28,6 +28,7 @@ from qa_audit.audits.models import (
 )
 from qa_audit.auth.models import Role, User
 from qa_audit.auth.permissions import can_change_audit_status
+from qa_audit import dates
 from qa_audit.errors import Conflict, InvalidInput, NotAllowed
 from qa_audit.extensions import db
 from qa_audit.types import utcnow
@@ -64,9 +65,7 @@ AUDIT_FIELDS = (
 
 def today() -> date:
     """The council's date (Europe/London), not the server's."""
-    from zoneinfo import ZoneInfo
-
-    return utcnow().astimezone(ZoneInfo("Europe/London")).date()
+    return dates.today()
 
 
 def _enum(enum_class, value, errors, field, message):
@@ -316,7 +315,8 @@ def change_status(audit: Audit, new_status, user: User, *, reason: str | None = 
 
         missing = unanswered(audit)
         if missing:
-            raise Conflict(f"{missing} answers are still missing in the dip sample grid: answer every question for every case before completing.")
+            answers = "1 answer is" if missing == 1 else f"{missing} answers are"
+            raise Conflict(f"{answers} still missing in the dip sample grid: answer every question for every case before completing.")
         audit.completed_at = utcnow()
     if status is AuditStatus.CANCELLED:
         audit.cancellation_reason = reason

@@ -100,11 +100,68 @@ def can_change_audit_status(user: User, audit, new_status) -> bool:
     return new_status is AuditStatus.IN_PROGRESS and audit.status is not AuditStatus.COMPLETED
 
 
+def can_view_audit(user: User, audit) -> bool:
+    """Every signed-in user may see every audit and what hangs off it (its findings,
+    their evidence files, its report): viewers (board members, partner agencies,
+    inspectors on site) read them. Ask this, rather than assume it, so that a later
+    narrowing is made in one place."""
+    return bool(user and user.is_authenticated)
+
+
 def can_record_on(user: User, audit) -> bool:
     """Findings, cases and details are recorded by the audit's own auditors, or a QA lead."""
     if _has(user, *MANAGERS):
         return True
     return bool(user and user.is_authenticated and audit.takes_part(user))
+
+
+# Actions and improvement plans ---------------------------------------------------------
+
+ACTION_MANAGERS = (ADMIN, QA_LEAD, HEAD_OF_SERVICE)
+
+
+def can_raise_actions(user: User) -> bool:
+    return _has(user, *ACTION_MANAGERS)
+
+
+def can_create_plans(user: User) -> bool:
+    return _has(user, *ACTION_MANAGERS)
+
+
+def can_manage_plan(user: User, plan) -> bool:
+    """Priorities and measures belong to the plan's owner (and QA leads, admins)."""
+    if _has(user, *MANAGERS):
+        return True
+    return bool(user and user.is_authenticated and plan.owner_id == user.id)
+
+
+def can_edit_action(user: User, action) -> bool:
+    """Admins and QA leads; the owner of the plan it sits in; the head of the service it is for."""
+    if _has(user, *MANAGERS):
+        return True
+    if not (user and user.is_authenticated):
+        return False
+    plan = action.plan_priority.plan if action.plan_priority is not None else None
+    if plan is not None and plan.owner_id == user.id:
+        return True
+    service = action.service
+    return service is not None and service.head_of_service_id == user.id
+
+
+def can_post_update(user: User, action) -> bool:
+    """Anyone can own an action; its owner may always post progress on it."""
+    if _has(user, *ACTION_MANAGERS):
+        return True
+    return bool(user and user.is_authenticated and action.owner_id == user.id)
+
+
+def can_verify_action(user: User, action) -> bool:
+    """Signing off is someone else's job: never the action's own owner."""
+    return _has(user, *ACTION_MANAGERS) and action.owner_id != user.id
+
+
+def can_cancel_action(user: User, action=None) -> bool:
+    return _has(user, *ACTION_MANAGERS)
 
 
 def wants_json() -> bool:
@@ -118,4 +175,11 @@ TEMPLATE_CHECKS = {
     "view_history": can_view_history,
     "schedule_audits": can_schedule_audits,
     "manage_question_sets": can_manage_question_sets,
+    "raise_actions": can_raise_actions,
+    "create_plans": can_create_plans,
+    "manage_plan": can_manage_plan,
+    "edit_action": can_edit_action,
+    "post_update": can_post_update,
+    "verify_action": can_verify_action,
+    "cancel_action": can_cancel_action,
 }

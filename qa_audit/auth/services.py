@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import delete, func, select
+from sqlalchemy.orm.exc import StaleDataError
 
 from qa_audit.auth.models import ApiToken, LoginAttempt, Role, User, hash_token, new_login_id
 from qa_audit.auth.passwords import (
@@ -59,6 +60,9 @@ def _unknown_email_locked(email: str) -> bool:
 
 
 ATTEMPTS_KEPT_FOR = timedelta(days=30)
+# Sign-ins to one account saving at the same moment are saved again, one after another,
+# on the account as it is now: this many times in all.
+SAVE_ATTEMPTS = 5
 
 
 def _record_attempt(email: str, address: str, succeeded: bool) -> None:
@@ -98,20 +102,36 @@ def sign_in(email: str, password: str, address: str) -> SignInResult:
         db.session.commit()
         return SignInResult(SignIn.LOCKED if _unknown_email_locked(email) else SignIn.INVALID)
 
-    if not verify_password(user.password_hash, password):
-        user.failed_logins += 1
-        if user.failed_logins >= config["LOGIN_LOCK_AFTER"]:
-            user.locked_at = utcnow()
-        _record_attempt(email, address, False)
-        db.session.commit()
-        return SignInResult(SignIn.LOCKED if user.locked else SignIn.INVALID)
-
-    if user.failed_logins:
-        user.failed_logins = 0
-    user.last_login_at = utcnow()
-    _record_attempt(email, address, True)
-    db.session.commit()
-    return SignInResult(SignIn.OK, user)
+    succeeded = verify_password(user.password_hash, password)
+    for _attempt in range(SAVE_ATTEMPTS):
+        # Other sign-ins to this account wait here for each other (PostgreSQL locks the
+        # row; SQLite has one writer at a time anyway), and each counts on the row as
+        # the one before left it.
+        db.session.refresh(user, with_for_update=True)
+        if not succeeded:
+            user.failed_logins += 1
+            if user.failed_logins >= config["LOGIN_LOCK_AFTER"] and user.locked_at is None:
+                user.locked_at = utcnow()
+            outcome = SignIn.LOCKED if user.locked else SignIn.INVALID
+        elif user.locked or not user.active:
+            # Locked or deactivated by the attempts or the admin that saved just before.
+            outcome = SignIn.LOCKED
+        else:
+            if user.failed_logins:
+                user.failed_logins = 0
+            user.last_login_at = utcnow()
+            outcome = SignIn.OK
+        try:
+            _record_attempt(email, address, outcome is SignIn.OK)  # its delete flushes the account's change
+            db.session.commit()
+        except StaleDataError:
+            # Another sign-in to this account saved first (two devices at once, or
+            # guesses sent in parallel): count this one on the account as it is now, so
+            # that every failure counts towards the lock and nobody gets a conflict.
+            db.session.rollback()
+            continue
+        return SignInResult(outcome, user if outcome is SignIn.OK else None)
+    raise Conflict("Too many people are signing in to this account at once. Wait a moment, then try again.")
 
 
 def _check_user_fields(email: str, name: str, role, password: str | None, *, user: User | None = None):

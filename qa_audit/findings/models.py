@@ -108,3 +108,4 @@ class EvidenceFile(Tracked, db.Model):
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     finding: Mapped[Finding] = relationship(back_populates="files")
+    uploaded_by: Mapped[User | None] = relationship()

@@ -109,13 +109,24 @@ def update_finding(finding: Finding, data: dict[str, Any], user: User, *, versio
 
 def remove_finding(finding: Finding, user: User) -> None:
     """A finding may be removed while the audit is in progress (history keeps it);
-    once it has actions it stays."""
+    once it has actions it stays. Its evidence files go with it: the rows now, the
+    stored files once that is committed."""
+    from qa_audit.findings.evidence import discard  # evidence.py builds on these rules
+
+    from qa_audit.actions.models import Action
+
     check_recording_allowed(finding.audit, user)
     check_in_progress(finding.audit)
+    if db.session.scalar(select(Action.id).where(Action.finding_id == finding.id).limit(1)) is not None:
+        raise Conflict("Actions have been raised from this finding, so it cannot be removed. Change the finding instead.")
     for alert in list(finding.alerts):
         db.session.delete(alert)
+    stored = [file.storage_key for file in finding.files]
+    for file in list(finding.files):
+        db.session.delete(file)
     db.session.delete(finding)
     db.session.commit()
+    discard(stored)
 
 
 def concern_recipients(audit: Audit) -> list[User]:
@@ -162,6 +173,25 @@ def open_alerts(user: User) -> list[ConcernAlert]:
             select(ConcernAlert)
             .where(ConcernAlert.user_id == user.id, ConcernAlert.acknowledged_at.is_(None))
             .order_by(ConcernAlert.notified_at.desc())
+        )
+    )
+
+
+def unacknowledged_concerns(limit: int = 10) -> list[ConcernAlert]:
+    """Alerts nobody has acknowledged yet, oldest first, for the QA lead's overview:
+    a concern that sits unread is the one that matters."""
+    from sqlalchemy.orm import selectinload
+
+    return list(
+        db.session.scalars(
+            select(ConcernAlert)
+            .where(ConcernAlert.acknowledged_at.is_(None))
+            .options(
+                selectinload(ConcernAlert.user),
+                selectinload(ConcernAlert.finding).selectinload(Finding.audit).selectinload(Audit.service),
+            )
+            .order_by(ConcernAlert.notified_at, ConcernAlert.id)
+            .limit(limit)
         )
     )
 

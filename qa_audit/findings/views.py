@@ -18,7 +18,7 @@ from qa_audit.extensions import db
 from qa_audit.findings import bp
 from qa_audit.findings import services as finding_rules
 from qa_audit.findings.forms import KIND_HINTS, FindingForm, theme_choices
-from qa_audit.findings.models import ConcernAlert, Finding, FindingKind
+from qa_audit.findings.models import ConcernAlert, EvidenceFile, Finding, FindingKind
 from qa_audit.records import get_or_404
 from qa_audit.forms import ConfirmForm, apply_errors
 
@@ -31,6 +31,7 @@ def _get_finding(finding_id: int) -> Finding:
         selectinload(Finding.audit).selectinload(Audit.auditors),
         selectinload(Finding.recorded_by),
         selectinload(Finding.alerts).selectinload(ConcernAlert.user),
+        selectinload(Finding.files).selectinload(EvidenceFile.uploaded_by),
     )
 
 
@@ -85,6 +86,8 @@ def list_findings(audit_id: int):
 def show_finding(finding_id: int):
     finding = _get_finding(finding_id)
     my_alert = next((a for a in finding.alerts if a.user_id == current_user.id and a.acknowledged_at is None), None)
+    from qa_audit.actions.services import actions_of_finding
+
     return render_template(
         "findings/show.html",
         finding=finding,
@@ -92,6 +95,7 @@ def show_finding(finding_id: int):
         theme=finding_rules.theme_label(finding.theme) or finding.theme,
         may_change=_may_change(finding.audit),
         my_alert=my_alert,
+        actions=actions_of_finding(finding),
     )
 
 
@@ -118,7 +122,12 @@ def record_finding(audit_id: int):
             return _render_form(form, audit, status=409, conflict=error.message)
         else:
             if finding.kind is FindingKind.CONCERN:
-                flash("Concern recorded. The QA lead and the head of service have been alerted", "success")
+                names = [alert.user.name for alert in finding.alerts]
+                alerted = ", ".join(names[:-1]) + (" and " if len(names) > 1 else "") + names[-1] if names else None
+                if alerted:
+                    flash(f"Concern recorded. {alerted} {'has' if len(names) == 1 else 'have'} been alerted", "success")
+                else:
+                    flash("Concern recorded. No active QA lead or head of service could be alerted: tell the QA team at once", "success")
             else:
                 flash(f"{finding.kind.label} recorded", "success")
             return redirect(url_for("findings.list_findings", audit_id=audit.id))

@@ -27,6 +27,9 @@ ENTITY_LABELS = {
     "theme": "Theme",
     "concern_alert": "Concern alert",
     "evidence_file": "Evidence file",
+    "measure": "Measure",
+    "measure_value": "Measure value",
+    "progress_review": "Progress review",
 }
 
 

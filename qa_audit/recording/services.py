@@ -10,6 +10,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import case, func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import flag_modified
 
 from qa_audit.audits.models import Agency, Audit, AuditType
 from qa_audit.auth.models import User
@@ -83,15 +84,27 @@ def answer(sampled: SampledCase, user: User, question_id: int, value: str, notes
     if errors:
         raise InvalidInput(errors)
     check_in_progress(audit)
-    existing = next((a for a in sampled.answers if a.question_id == question_id), None)
-    if existing is None:
-        existing = Answer(sampled_case=sampled, question_id=question_id, value=parsed, notes=notes)
-        db.session.add(existing)
-    else:
-        existing.value = parsed
-        existing.notes = notes
-    db.session.commit()
-    return existing
+    for _attempt in range(2):
+        existing = next((a for a in sampled.answers if a.question_id == question_id), None)
+        if existing is None:
+            existing = Answer(sampled_case=sampled, question_id=question_id, value=parsed, notes=notes)
+            db.session.add(existing)
+        else:
+            existing.value = parsed
+            existing.notes = notes
+            # Write the whole cell, even the part unchanged, so that two answers saved at
+            # once never leave one person's value with the other's notes.
+            flag_modified(existing, "value")
+            flag_modified(existing, "notes")
+        try:
+            db.session.commit()
+        except IntegrityError:
+            # Someone answered this question for the case at the same moment (one answer
+            # a cell): this one replaces it, as if it had come just after it.
+            db.session.rollback()
+            continue
+        return existing
+    raise Conflict("Someone else answered this question for the case at the same time. Check the answer, then give yours again.")
 
 
 def unanswered(audit: Audit) -> int:
@@ -117,13 +130,19 @@ def percentage(numerator: int, denominator: int) -> float | None:
 def compliance(audit: Audit) -> dict[str, Any]:
     """Compliance per question and overall, counted in SQL: met ÷ (met + partially
     met + not met); not-applicable answers are left out (DESIGN.md §3)."""
-    questions = audit.question_set.questions if audit.question_set else []
+    return compliance_by_audit([audit])[audit.id]
+
+
+def compliance_by_audit(audits: list[Audit]) -> dict[int, dict[str, Any]]:
+    """compliance() of several dip samples, counted in one query (a targeted
+    visit's report shows each of its dip samples)."""
 
     def count(value: AnswerValue):
         return func.count(case((Answer.value == value, 1)))
 
     rows = db.session.execute(
         select(
+            SampledCase.audit_id,
             Answer.question_id,
             count(AnswerValue.MET),
             count(AnswerValue.PARTIALLY_MET),
@@ -131,27 +150,31 @@ def compliance(audit: Audit) -> dict[str, Any]:
             count(AnswerValue.NOT_APPLICABLE),
         )
         .join(SampledCase, Answer.sampled_case_id == SampledCase.id)
-        .where(SampledCase.audit_id == audit.id)
-        .group_by(Answer.question_id)
+        .where(SampledCase.audit_id.in_([audit.id for audit in audits]))
+        .group_by(SampledCase.audit_id, Answer.question_id)
     ).all()
-    by_question = {row[0]: row[1:] for row in rows}
-    result = []
-    totals = [0, 0, 0, 0]
-    for question in questions:
-        met, partial, not_met, not_applicable = by_question.get(question.id, (0, 0, 0, 0))
-        totals = [t + v for t, v in zip(totals, (met, partial, not_met, not_applicable))]
-        result.append(
-            {
-                "question_id": question.id,
-                "text": question.text,
-                "met": met,
-                "partially_met": partial,
-                "not_met": not_met,
-                "not_applicable": not_applicable,
-                "compliance": percentage(met, met + partial + not_met),
-            }
-        )
-    return {"overall": percentage(totals[0], totals[0] + totals[1] + totals[2]), "questions": result}
+    by_question = {(row[0], row[1]): row[2:] for row in rows}
+    results = {}
+    for audit in audits:
+        questions = audit.question_set.questions if audit.question_set else []
+        result = []
+        totals = [0, 0, 0, 0]
+        for question in questions:
+            met, partial, not_met, not_applicable = by_question.get((audit.id, question.id), (0, 0, 0, 0))
+            totals = [t + v for t, v in zip(totals, (met, partial, not_met, not_applicable))]
+            result.append(
+                {
+                    "question_id": question.id,
+                    "text": question.text,
+                    "met": met,
+                    "partially_met": partial,
+                    "not_met": not_met,
+                    "not_applicable": not_applicable,
+                    "compliance": percentage(met, met + partial + not_met),
+                }
+            )
+        results[audit.id] = {"overall": percentage(totals[0], totals[0] + totals[1] + totals[2]), "questions": result}
+    return results
 
 
 # Details of focus groups and strategy meeting audits -----------------------------
@@ -257,7 +280,12 @@ def save_details(audit: Audit, user: User, data: dict[str, Any], *, version: int
         raise Conflict("Someone else changed these details at the same time. Your changes have not been saved.")
     for key, value in values.items():
         setattr(details, key, value)
-    db.session.commit()
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # Someone saved this audit's first details at the same moment (one row an audit).
+        db.session.rollback()
+        raise Conflict("Someone else changed these details at the same time. Your changes have not been saved.") from None
     return details
 
 

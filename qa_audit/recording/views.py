@@ -11,7 +11,6 @@ them is the app's 403 page.
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -79,8 +78,8 @@ def upload_too_large(error):
 
 
 COMPLETED = {"text": "Completed"}
-IN_PROGRESS = {"tag": {"text": "In progress", "classes": "govuk-tag--light-blue"}}
-NOT_STARTED = {"tag": {"text": "Not yet started", "classes": "govuk-tag--blue"}}
+IN_PROGRESS = {"tag": {"text": "In progress"}}
+NOT_STARTED = {"tag": {"text": "Not yet started", "classes": "govuk-tag--grey"}}
 CANNOT_START = {"text": "Cannot start yet", "classes": "govuk-task-list__status--cannot-start-yet"}
 
 
@@ -337,9 +336,12 @@ def draw_sample(audit_id: int):
 def edit_grid(audit_id: int):
     audit = _dip_sample_or_404(audit_id)
     questions = _questions(audit)
+    # Completed (or cancelled) while this person was answering: nothing is saved,
+    # and their answers come back with the reason rather than being dropped.
+    locked = request.method == "POST" and audit.status is not AuditStatus.IN_PROGRESS
     if request.method == "POST":
         check_recording_allowed(audit, current_user)
-        if audit.status is not AuditStatus.IN_PROGRESS:
+        if locked and audit.status is AuditStatus.PLANNED:
             return _not_open(audit)
     total = db.session.scalar(select(func.count(SampledCase.id)).where(SampledCase.audit_id == audit.id))
     pages = max(1, -(-total // GRID_PAGE_SIZE))
@@ -357,10 +359,13 @@ def edit_grid(audit_id: int):
         "labels": {value.value: value.label for value in AnswerValue},
         "names": {"cell": importing.cell_name, "notes": importing.notes_name, "version": importing.version_name},
     }
-    if not (_may_record(audit) and questions and cases):
+    if not ((_may_record(audit) or locked) and questions and cases):
         return render_template("recording/grid.html", form=None, editable=False, **context)
 
     form = grid_form(cases, questions)
+    if locked:
+        message = f"This audit was {audit.status.label.lower()} while you were answering."
+        return render_template("recording/grid.html", form=form, editable=True, conflict=message, now_saved={}, **context), 409
     if request.method == "GET":
         fill_grid(form, cases, questions)
     conflict, now_saved = None, {}
@@ -409,25 +414,17 @@ def _now_saved(form, audit: Audit, questions: list, case_ids: list[int]) -> dict
 # Compliance ---------------------------------------------------------------------------
 
 
-def _bar(percentage: float | None) -> int | None:
-    """The width class of a bar: a whole percentage, rounded half up like the figures."""
-    if percentage is None:
-        return None
-    return int(Decimal(str(percentage)).quantize(Decimal("1"), rounding=ROUND_HALF_UP))
-
-
 @bp.route("/audits/<int:audit_id>/compliance")
 def show_compliance(audit_id: int):
     audit = _dip_sample_or_404(audit_id)
     result = rules.compliance(audit)
-    rows = [question | {"number": number, "bar": _bar(question["compliance"])} for number, question in enumerate(result["questions"], start=1)]
+    rows = [question | {"number": number} for number, question in enumerate(result["questions"], start=1)]
     totals = {key: sum(question[key] for question in rows) for key in ("met", "partially_met", "not_met", "not_applicable")}
     return render_template(
         "recording/sample_compliance.html",
         audit=audit,
         questions=rows,
         overall=result["overall"],
-        overall_bar=_bar(result["overall"]),
         totals=totals,
         missing=rules.unanswered(audit),
     )

@@ -199,7 +199,7 @@ def test_a_concern_recorded_through_the_page_alerts_the_head_of_service(app, log
         f"/audits/{audit.id}/findings/new", _finding_data(kind="concern", summary="A baby was not seen for six weeks.", judgement=None)
     )
     assert response.status_code == 302
-    assert "The QA lead and the head of service have been alerted" in _text(auditor.get(response.location))
+    assert f"Concern recorded. {qa_lead.user.name} and {head.user.name} have been alerted" in _text(auditor.get(response.location))
     finding = db.session.scalars(select(Finding)).one()
     assert {a.user_id for a in finding.alerts} == {head.user.id, qa_lead.user.id}
     assert len(list(outbox.glob("*.eml"))) == 2
@@ -310,3 +310,25 @@ def test_remove_a_finding(recording):
     assert _count() == 0 and _count(ConcernAlert) == 0
     events = db.session.scalars(select(HistoryEntry.event).where(HistoryEntry.entity == "finding", HistoryEntry.entity_id == finding_id)).all()
     assert events == ["create", "delete"]
+
+
+
+def test_a_concern_with_nobody_to_alert_says_so(app, login_as, make_audit):
+    auditor = login_as("auditor")
+    audit = make_audit("focus_group", status="in_progress", lead=auditor.user)
+    response = auditor.post_form(f"/audits/{audit.id}/findings/new", _finding_data(kind="concern", summary="Not seen.", judgement=None))
+    assert "No active QA lead or head of service could be alerted" in _text(auditor.get(response.location))
+
+
+def test_the_finding_page_lists_its_actions_and_offers_to_raise_one(login_as, make_audit, make_action):
+    qa_lead = login_as("qa_lead")
+    auditor = login_as("auditor")
+    audit = make_audit("focus_group", status="completed", lead=auditor.user)
+    finding = services.Finding(audit_id=audit.id, kind=FindingKind.AREA_FOR_IMPROVEMENT, summary="Referrals lack detail")
+    db.session.add(finding)
+    db.session.commit()
+    make_action(finding=finding, title="Re-issue the referral guidance")
+    page = _text(qa_lead.get(f"/findings/{finding.id}"))
+    assert "Re-issue the referral guidance" in page and f'/findings/{finding.id}/actions/new' in page
+    page = _text(auditor.get(f"/findings/{finding.id}"))
+    assert "Re-issue the referral guidance" in page and f'/findings/{finding.id}/actions/new' not in page

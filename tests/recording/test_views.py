@@ -421,7 +421,7 @@ def test_the_grid_saves_answers_and_completion_waits_for_every_answer(lead, dip)
     assert services.unanswered(audit) == 1
 
     response = lead.post_form(f"/audits/{audit.id}/status", {"status": "completed", "version": str(audit.version)}, follow_redirects=True)
-    assert "1 answers are still missing in the dip sample grid" in _text(response)
+    assert "1 answer is still missing in the dip sample grid" in _text(response)
     assert db.session.get(Audit, audit.id).status is AuditStatus.IN_PROGRESS
     assert "You cannot complete this audit yet: 1 answer is still missing" in _text(lead.get(f"/audits/{audit.id}/workspace"))
 
