@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm.exc import StaleDataError
 
 from qa_audit.auth.models import ApiToken, LoginAttempt, Role, User, hash_token, new_login_id
@@ -104,10 +104,15 @@ def sign_in(email: str, password: str, address: str) -> SignInResult:
 
     succeeded = verify_password(user.password_hash, password)
     for _attempt in range(SAVE_ATTEMPTS):
-        # Other sign-ins to this account wait here for each other (PostgreSQL locks the
-        # row; SQLite has one writer at a time anyway), and each counts on the row as
-        # the one before left it.
-        db.session.refresh(user, with_for_update=True)
+        # Other sign-ins to this account wait here for each other, and each counts on the
+        # row as the one before left it. A write that changes nothing takes the lock
+        # before the read: the row's lock on PostgreSQL, and on SQLite the one writer's
+        # lock, which a SELECT ... FOR UPDATE would not take there.
+        db.session.execute(
+            update(User).where(User.id == user.id).values(failed_logins=User.failed_logins),
+            execution_options={"synchronize_session": False},
+        )
+        db.session.refresh(user)
         if not succeeded:
             user.failed_logins += 1
             if user.failed_logins >= config["LOGIN_LOCK_AFTER"] and user.locked_at is None:
