@@ -19,7 +19,7 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovTextInput,
 )
 from wtforms import HiddenField, RadioField, SelectChoice, SelectField, StringField, SubmitField, TextAreaField
-from wtforms.validators import ValidationError
+from wtforms.validators import Length, ValidationError
 
 from qa_audit.actions.models import ActionPriority, ActionStatus, Brag
 from qa_audit.audits.forms import DateInputField, OnlyWhen, WholeNumberField, plain_text, record_id
@@ -27,6 +27,7 @@ from qa_audit.audits.programme_views import FilterCheckboxes, FilterSelect
 from qa_audit.validation import TEXT_MAX
 from qa_audit.widgets import LongCheckboxes, LongSelect
 
+OWNER_SEARCH_MAX = 100
 DUE_ON_A_DATE = "date"
 DUE_IN_WORKING_DAYS = "working_days"
 PRIORITY_CHOICES = [SelectChoice(p.value, p.label) for p in ActionPriority]
@@ -142,7 +143,17 @@ class ReasonForm(FlaskForm):
 class ActionFilterForm(FlaskForm):
     """The actions list's filters (GET: they live in the URL and change nothing)."""
 
-    owner = FilterSelect("Owner", choices=[], widget=LongSelect(), message="Select an owner from the list")
+    owner_id: int | None = None  # set by the view when the URL names the owner by ID
+
+    # A search, not a list: a council has thousands of people, and a list of them all is
+    # slow to send and to scroll. Links from other pages send the owner's ID instead.
+    owner = StringField(
+        "Owner",
+        description="All or part of their name or email address",
+        widget=GovTextInput(),
+        validators=[Length(max=OWNER_SEARCH_MAX, message=f"Owner must be {OWNER_SEARCH_MAX} characters or fewer")],
+        filters=[lambda value: value.strip() if isinstance(value, str) else value],
+    )
     service = FilterSelect("Service", choices=[], widget=LongSelect(), message="Select a service from the list")
     plan = FilterSelect("Improvement plan", choices=[], widget=LongSelect(), message="Select a plan from the list")
     priority = FilterSelect("Plan priority", choices=[], widget=LongSelect(), message="Select a plan priority from the list")

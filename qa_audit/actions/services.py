@@ -31,6 +31,7 @@ from qa_audit.auth.permissions import (
     can_raise_actions,
     can_verify_action,
 )
+from qa_audit.auth.services import people_matching
 from qa_audit.errors import Conflict, InvalidInput, NotAllowed
 from qa_audit.extensions import db
 from qa_audit.findings.models import Finding
@@ -399,13 +400,16 @@ def cancel_action(action: Action, user: User, reason: str | None) -> Action:
 
 def actions_query(filters: dict[str, Any], today: date | None = None):
     """Actions matching the filters of the lists, the tracker and the API (all optional):
-    owner_id, status, overdue, plan_id, priority_id, audit_id, service_id, brag."""
+    owner_id, owner_text (part of the owner's name or email), status, overdue, plan_id,
+    priority_id, audit_id, service_id, brag."""
     from qa_audit.plans.models import PlanPriority
 
     today = today or dates.today()
     query = select(Action)
     if filters.get("owner_id"):
         query = query.where(Action.owner_id == filters["owner_id"])
+    if filters.get("owner_text"):
+        query = query.where(Action.owner_id.in_(select(User.id).where(people_matching(filters["owner_text"]))))
     if filters.get("status"):
         statuses = filters["status"] if isinstance(filters["status"], (list, tuple)) else [filters["status"]]
         query = query.where(Action.status.in_([ActionStatus(s) for s in statuses]))

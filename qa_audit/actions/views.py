@@ -16,7 +16,7 @@ from typing import Callable
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import exists, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 from wtforms import SelectChoice
@@ -481,27 +481,43 @@ def actions_for_sign_off():
 
 
 def _filter_form() -> tuple[ActionFilterForm, bool]:
+    """The filters, with lists only as long as a choice needs: the owner is searched for,
+    and the priorities are those of the plan chosen (or of the priority in the URL)."""
     form = ActionFilterForm(formdata=request.args, meta={"csrf": False})
-    # Everyone who owns an action: a lookup per person in the owners' index, not a pass over every action.
-    owners = db.session.execute(
-        select(User.id, User.name, User.active).where(exists().where(Action.owner_id == User.id)).order_by(User.name, User.id)
-    )
-    form.owner.choices = [SelectChoice("", "Anyone")] + [
-        SelectChoice(str(u.id), u.name if u.active else f"{u.name} (deactivated)") for u in owners
-    ]
     services = db.session.execute(select(Service.id, Service.name, Service.active).order_by(Service.name, Service.id))
     form.service.choices = [SelectChoice("", "Any service")] + [
         SelectChoice(str(s.id), s.name if s.active else f"{s.name} (retired)") for s in services
     ]
     plans = db.session.execute(select(ImprovementPlan.id, ImprovementPlan.title).order_by(ImprovementPlan.starts_on.desc(), ImprovementPlan.title, ImprovementPlan.id))
     form.plan.choices = [SelectChoice("", "Any plan")] + [SelectChoice(str(p.id), p.title) for p in plans]
-    form.priority.choices = [SelectChoice("", "Any priority")] + _priority_choices()
-    return form, form.validate()
+    plan_id = _record_id(form.plan.data)
+    if plan_id is None and (priority_id := _record_id(form.priority.data)):
+        # A link to one priority: its plan is chosen with it.
+        plan_id = db.session.scalar(select(PlanPriority.plan_id).where(PlanPriority.id == priority_id))
+        if plan_id is not None:
+            form.plan.data = str(plan_id)
+    priorities = db.session.execute(
+        select(PlanPriority.id, PlanPriority.title).where(PlanPriority.plan_id == plan_id).order_by(PlanPriority.position, PlanPriority.id)
+    ) if plan_id is not None else []
+    form.priority.choices = [SelectChoice("", "Any priority")] + [SelectChoice(str(p.id), p.title) for p in priorities]
+    valid = form.validate()
+    if (owner_id := _record_id(form.owner.data)) is not None:
+        owner_name = db.session.scalar(select(User.name).where(User.id == owner_id))
+        if owner_name is None:
+            form.owner.errors.append("No one has that ID: search for the owner by name or email address")
+            return form, False
+        form.owner_id, form.owner.data = owner_id, owner_name
+    return form, valid
+
+
+def _record_id(value: str | None) -> int | None:
+    return int(value) if value and value.isascii() and value.isdigit() and len(value) <= 9 else None
 
 
 def _filters(form: ActionFilterForm) -> dict:
     return {
-        "owner_id": int(form.owner.data) if form.owner.data else None,
+        "owner_id": form.owner_id,
+        "owner_text": form.owner.data if form.owner_id is None and form.owner.data else None,
         "service_id": int(form.service.data) if form.service.data else None,
         "plan_id": int(form.plan.data) if form.plan.data else None,
         "priority_id": int(form.priority.data) if form.priority.data else None,
@@ -513,7 +529,11 @@ def _filters(form: ActionFilterForm) -> dict:
 
 def _active_filters(form: ActionFilterForm) -> list[str]:
     described = []
-    for field in (form.owner, form.service, form.plan, form.priority, form.brag):
+    if form.owner_id is not None:
+        described.append(f"Owner: {form.owner.data}")
+    elif form.owner.data:
+        described.append(f"Owner: name or email containing ‘{form.owner.data}’")
+    for field in (form.service, form.plan, form.priority, form.brag):
         if field.data:
             described.append(f"{field.label.text}: {dict((c.value, c.label) for c in field.choices)[field.data]}")
     if form.status.data:
@@ -549,6 +569,4 @@ def list_actions():
 
 
 def _page(pages: int) -> int:
-    value = request.args.get("page", "")
-    number = int(value) if value.isascii() and value.isdigit() and len(value) <= 9 else 1
-    return min(max(number, 1), pages)
+    return min(max(_record_id(request.args.get("page")) or 1, 1), pages)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm.exc import StaleDataError
 
 from qa_audit.auth.models import ApiToken, LoginAttempt, Role, User, hash_token, new_login_id
@@ -138,6 +138,15 @@ def sign_in(email: str, password: str, address: str) -> SignInResult:
         return SignInResult(outcome, user if outcome is SignIn.OK else None)
     raise Conflict("Too many people are signing in to this account at once. Wait a moment, then try again.")
 
+
+def people_matching(text: str):
+    """People whose name or email holds the text, whatever its case: how a list of
+    thousands of people is searched instead of scrolled."""
+    needle = text.strip().lower()
+    return or_(
+        func.lower(User.name).contains(needle, autoescape=True),
+        func.lower(User.email).contains(needle, autoescape=True),
+    )
 
 def _check_user_fields(email: str, name: str, role, password: str | None, *, user: User | None = None):
     errors: dict[str, list[str]] = {}

@@ -552,9 +552,57 @@ def test_list_filters_live_in_the_url(login_as, setting, make_action):
     response = client.get("/actions?owner=99999&brag=purple&status=lost")
     assert response.status_code == 200
     page = response.get_data(as_text=True)
-    assert _error_at(page, "owner", "Select an owner from the list")
+    assert _error_at(page, "owner", "No one has that ID: search for the owner by name or email address")
     assert _error_at(page, "brag", "Select a BRAG colour from the list")
     assert "Correct the filters to see the actions." in page
+
+
+def test_list_owner_is_searched_by_name_or_email(login_as, setting, make_user, make_action, make_plan):
+    s = setting
+    other = make_user("auditor", name="Tom Reid", email="t.reid@example.gov.uk")
+    percent = make_user("auditor", name="100% Certain")
+    make_action(title="Tom's action", owner=other, priority=s.priority)
+    make_action(title="Percent action", owner=percent, priority=s.priority)
+    client = login_as("viewer")
+
+    page = _text(client.get("/actions?owner=PRIYA"))  # any case, part of the name
+    assert s.open.title in page and s.completed.title in page and "Tom's action" not in page
+    assert "Owner: name or email containing ‘PRIYA’" in page
+    page = _text(client.get("/actions?owner=t.reid%40example"))  # part of the email
+    assert "Tom's action" in page and s.open.title not in page
+    page = _text(client.get("/actions?owner=%25"))  # % is a character, not a wildcard
+    assert "Percent action" in page and "Tom's action" not in page and "1 action:" in page
+    page = _text(client.get("/actions?owner=Nobody+at+all"))
+    assert "0 actions" in page and "No actions match the filters." in page
+
+    # A link names the owner by ID: the box shows their name.
+    html_page = response_html(client, f"/actions?owner={other.id}")
+    assert re.search(r'<input[^>]*id="owner"[^>]*value="Tom Reid"', html_page)
+    assert "Owner: Tom Reid" in _text(client.get(f"/actions?owner={other.id}"))
+
+    response = client.get("/actions?owner=" + "x" * 101)
+    assert _error_at(response.get_data(as_text=True), "owner", "Owner must be 100 characters or fewer")
+
+
+def test_list_priorities_are_those_of_the_plan_chosen(login_as, setting, make_plan, make_action):
+    s = setting
+    elsewhere = make_plan("Another plan", priorities=["Elsewhere priority"])
+    client = login_as("viewer")
+
+    page = response_html(client, "/actions")
+    assert 'id="priority"' not in page and "To filter by a plan’s priorities, choose the plan" in page
+    page = response_html(client, f"/actions?plan={s.plan.id}")
+    options = re.search(r'<select[^>]*id="priority".*?</select>', page, re.S).group(0)
+    assert "Front door" in options and "Workforce" in options and "Elsewhere priority" not in options
+
+    # A link to one priority chooses its plan with it.
+    page = response_html(client, f"/actions?priority={s.priority.id}")
+    assert re.search(rf'<option value="{s.plan.id}" selected>', page)
+    assert s.open.title in html.unescape(page)
+
+    # A priority of another plan than the one chosen is not in the list.
+    page = response_html(client, f"/actions?plan={s.plan.id}&priority={elsewhere.priorities[0].id}")
+    assert _error_at(page, "priority", "Select a plan priority from the list")
 
 
 def test_list_pages_keep_the_filters(login_as, make_plan, make_action, make_user):

@@ -130,3 +130,28 @@ def test_owner_completes_with_evidence_and_head_of_service_signs_it_off(page, ne
 
     boss.visit("/actions/sign-off")
     expect(boss.page.locator("#nothing-awaiting")).to_be_visible()
+
+
+def test_filtering_the_actions_list_by_owner_and_plan_priority(page, plan_and_action):
+    """The owner is searched for by typing; the priorities offered are the chosen plan's."""
+    _head, _owner, lead, _priority_id, _action_id = plan_and_action
+    page.sign_in(lead)
+    page.visit("/actions")
+    form = page.main_locator()
+    expect(form.get_by_label("Plan priority")).to_have_count(0)
+
+    page.page.get_by_text("Filter actions", exact=True).click()
+    form.get_by_label("Owner").fill("priya")
+    form.get_by_label("Improvement plan").select_option(label="Local area improvement plan")
+    page.submit("Apply filters")
+    expect(form.locator("#active-filters")).to_contain_text("Owner: name or email containing ‘priya’")
+    expect(form.get_by_role("link", name=TITLE)).to_be_visible()
+
+    form.get_by_label("Plan priority").select_option(label="Front door")
+    page.submit("Apply filters")
+    expect(form.locator("#active-filters")).to_contain_text("Plan priority: Front door")
+    expect(form.get_by_role("link", name=TITLE)).to_be_visible()
+
+    form.get_by_label("Owner").fill("someone else")
+    page.submit("Apply filters")
+    expect(form.get_by_text("No actions match the filters.")).to_be_visible()

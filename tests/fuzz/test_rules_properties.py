@@ -36,7 +36,7 @@ from sqlalchemy import select
 from qa_audit.actions import services as action_rules
 from qa_audit.actions.models import Action, ActionStatus, ActionUpdate, Brag
 from qa_audit.audits import services as audit_rules
-from qa_audit.audits.models import Audit, AuditStatus
+from qa_audit.audits.models import AuditStatus
 from qa_audit.errors import Conflict, InvalidInput, NotAllowed
 from qa_audit.extensions import db
 from qa_audit.findings import services as finding_rules
