@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
+from wtforms import SelectField, SelectMultipleField
+from wtforms.validators import ValidationError
 
 from qa_audit.errors import InvalidInput
 from qa_audit.validation import MAX_ID
@@ -25,3 +27,34 @@ def version_of(form: FlaskForm) -> int | None:
 
 class ConfirmForm(FlaskForm):
     """An empty form: a POST button that carries only the CSRF token."""
+
+
+# Filters of the lists (GET forms): an unknown value gets a GOV.UK message, not WTForms' own.
+
+
+class FilterCheckboxes(SelectMultipleField):
+    """Checkboxes whose unknown values get a GOV.UK message rather than WTForms' own."""
+
+    def __init__(self, label, *, message: str, **kwargs):
+        super().__init__(label, **kwargs)
+        self.message = message
+
+    def process_formdata(self, valuelist):
+        super().process_formdata([value for value in valuelist if value.strip()])
+
+    def pre_validate(self, form):
+        known = {str(choice.value) for choice in self.choices}
+        if any(str(value) not in known for value in self.data or []):
+            raise ValidationError(self.message)
+
+
+class FilterSelect(SelectField):
+    """A select whose unknown values get a GOV.UK message rather than WTForms' own."""
+
+    def __init__(self, label, *, message: str, **kwargs):
+        super().__init__(label, **kwargs)
+        self.message = message
+
+    def pre_validate(self, form):
+        if self.data and self.data not in {str(choice.value) for choice in self.choices}:
+            raise ValidationError(self.message)

@@ -23,7 +23,7 @@ from wtforms.validators import Length, ValidationError
 
 from qa_audit.actions.models import ActionPriority, ActionStatus, Brag
 from qa_audit.audits.forms import DateInputField, OnlyWhen, WholeNumberField, plain_text, record_id
-from qa_audit.audits.programme_views import FilterCheckboxes, FilterSelect
+from qa_audit.forms import FilterCheckboxes, FilterSelect
 from qa_audit.validation import TEXT_MAX
 from qa_audit.widgets import LongCheckboxes, LongSelect
 

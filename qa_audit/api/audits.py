@@ -5,15 +5,15 @@ types and limits, and the order of the checks (API.md: 401, 404, 403, 422, 409).
 from __future__ import annotations
 
 from flask_login import current_user
-from marshmallow import ValidationError, fields, pre_load, validate, validates_schema
+from marshmallow import ValidationError, fields, validate, validates_schema
 
 from qa_audit.api import bp
 from qa_audit.api.schemas import (
     BaseSchema,
     EnumValue,
+    FilterArgs,
     FreeText,
     Id,
-    PageArgs,
     Title,
     load,
     may_record,
@@ -91,7 +91,7 @@ class StatusChangeSchema(BaseSchema):
     version = fields.Integer(strict=True, allow_none=True, load_default=None, validate=validate.Range(min=1))
 
 
-class AuditListArgs(PageArgs):
+class AuditListArgs(FilterArgs):
     """Each filter may be repeated (?type=dip_sample&type=focus_group): any of its values."""
 
     type = fields.List(EnumValue(AuditType))
@@ -101,20 +101,6 @@ class AuditListArgs(PageArgs):
     agency = fields.List(EnumValue(Agency))
     scheduled_from = fields.Date()
     scheduled_to = fields.Date()
-
-    @pre_load
-    def drop_empty(self, data, **kwargs):
-        """?type=&status= (a form left blank) means no filter, not a bad value."""
-        cleaned = {}
-        for key in data:
-            value = data[key]
-            if isinstance(value, list):
-                value = [v for v in value if v != ""]
-                if value:
-                    cleaned[key] = value
-            elif value != "":
-                cleaned[key] = value
-        return cleaned
 
     @validates_schema
     def dates_in_order(self, data, **kwargs):

@@ -13,7 +13,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovDateInput
 from sqlalchemy import or_, select
-from wtforms import Field, SelectChoice, SelectField, SelectMultipleField
+from wtforms import Field, SelectChoice
 from wtforms.validators import ValidationError
 
 from qa_audit.admin.models import Service
@@ -24,6 +24,7 @@ from qa_audit.audits.models import Agency, Audit, AuditStatus, AuditType, audit_
 from qa_audit.auth.models import User
 from qa_audit.auth.permissions import public
 from qa_audit.extensions import db
+from qa_audit.forms import FilterCheckboxes, FilterSelect
 from qa_audit.widgets import LongCheckboxes, LongSelect
 
 PER_PAGE = 100
@@ -34,32 +35,6 @@ FILTER_KEYS = ("type", "service", "status", "auditor", "agency", "date_from", "d
 
 
 # The filter form (GET, so no CSRF token: it changes nothing)
-
-
-class FilterCheckboxes(SelectMultipleField):
-    """Checkboxes whose unknown values get a GOV.UK message rather than WTForms' own."""
-
-    def __init__(self, label, *, message: str, **kwargs):
-        super().__init__(label, **kwargs)
-        self.message = message
-
-    def process_formdata(self, valuelist):
-        super().process_formdata([value for value in valuelist if value.strip()])
-
-    def pre_validate(self, form):
-        known = {str(choice.value) for choice in self.choices}
-        if any(str(value) not in known for value in self.data or []):
-            raise ValidationError(self.message)
-
-
-class FilterSelect(SelectField):
-    def __init__(self, label, *, message: str, **kwargs):
-        super().__init__(label, **kwargs)
-        self.message = message
-
-    def pre_validate(self, form):
-        if self.data and self.data not in {str(choice.value) for choice in self.choices}:
-            raise ValidationError(self.message)
 
 
 class DateParts(Field):

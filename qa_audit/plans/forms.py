@@ -15,11 +15,11 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovTextArea,
     GovTextInput,
 )
-from wtforms import HiddenField, SelectChoice, SelectField, SelectMultipleField, StringField, SubmitField, TextAreaField
-from wtforms.validators import ValidationError
+from wtforms import HiddenField, SelectChoice, SelectField, StringField, SubmitField, TextAreaField
 
 from qa_audit.actions.models import ActionStatus, Brag
 from qa_audit.audits.forms import DateInputField, record_id
+from qa_audit.forms import FilterCheckboxes, FilterSelect
 from qa_audit.widgets import LongCheckboxes, LongSelect
 
 
@@ -77,32 +77,6 @@ class MeasureValueForm(_ValuesForm):
 # The tracker's filters (GET, so no CSRF token: they change nothing) ----------------
 
 
-class _FilterSelect(SelectField):
-    def __init__(self, label, *, message: str, **kwargs):
-        kwargs.setdefault("widget", GovSelect())
-        super().__init__(label, **kwargs)
-        self.message = message
-
-    def pre_validate(self, form):
-        if self.data and self.data not in {str(choice.value) for choice in self.choices}:
-            raise ValidationError(self.message)
-
-
-class _FilterCheckboxes(SelectMultipleField):
-    def __init__(self, label, *, message: str, **kwargs):
-        kwargs.setdefault("widget", LongCheckboxes())
-        super().__init__(label, **kwargs)
-        self.message = message
-
-    def process_formdata(self, valuelist):
-        super().process_formdata([value for value in valuelist if value.strip()])
-
-    def pre_validate(self, form):
-        known = {str(choice.value) for choice in self.choices}
-        if any(str(value) not in known for value in self.data or []):
-            raise ValidationError(self.message)
-
-
 STATUS_CHOICES = [SelectChoice(status.value, status.label) for status in ActionStatus]
 BRAG_CHOICES = [SelectChoice("", "Any colour")] + [
     SelectChoice(brag.value, {"blue": "Blue (done)", "red": "Red (overdue)", "amber": "Amber (due soon)", "green": "Green (on track)"}[brag.value])
@@ -111,10 +85,10 @@ BRAG_CHOICES = [SelectChoice("", "Any colour")] + [
 
 
 class TrackerFilterForm(FlaskForm):
-    owner = _FilterSelect("Owner", choices=[], message="Select an owner from the list", widget=LongSelect())
-    service = _FilterSelect("Service", choices=[], message="Select a service from the list", widget=LongSelect())
-    status = _FilterCheckboxes("Status", choices=STATUS_CHOICES, message="Select statuses from the list")
-    brag = _FilterSelect("BRAG", choices=BRAG_CHOICES, message="Select blue, red, amber or green")
+    owner = FilterSelect("Owner", choices=[], message="Select an owner from the list", widget=LongSelect())
+    service = FilterSelect("Service", choices=[], message="Select a service from the list", widget=LongSelect())
+    status = FilterCheckboxes("Status", choices=STATUS_CHOICES, message="Select statuses from the list", widget=LongCheckboxes())
+    brag = FilterSelect("BRAG", choices=BRAG_CHOICES, message="Select blue, red, amber or green", widget=GovSelect())
 
     def filters(self) -> dict:
         """The filters as qa_audit.actions.services.actions_query takes them."""
