@@ -34,7 +34,7 @@ from qa_audit.actions.models import (
 )
 from qa_audit.admin.models import Service
 from qa_audit.audits.models import Audit, AuditStatus, AuditType, audit_auditors
-from qa_audit.audits.services import create_question_set
+from qa_audit.audits.question_sets import create_question_set
 from qa_audit.auth.models import Role, User
 from qa_audit.auth.services import create_token
 from qa_audit.extensions import db

@@ -39,11 +39,14 @@ from flask import current_app
 from sqlalchemy import exists, select
 
 from qa_audit import demo_content as content
+from qa_audit.dates import add_months
 from qa_audit.actions import follow_up as follow_up_rules
 from qa_audit.actions import services as action_rules
 from qa_audit.actions.models import DONE, Action, ActionStatus, ActionUpdate
 from qa_audit.admin.models import Service
 from qa_audit.audits import services as audit_rules
+from qa_audit.audits import question_sets as question_set_rules
+from qa_audit.audits import series as series_rules
 from qa_audit.audits.models import Audit, AuditSeries, AuditStatus, QuestionSet
 from qa_audit.auth import services as account_rules
 from qa_audit.auth.models import Role, User
@@ -126,7 +129,7 @@ def _question_sets() -> dict:
     sets = {}
     for title, description, questions in content.QUESTION_SETS:
         existing = db.session.scalar(select(QuestionSet).where(QuestionSet.title == title, QuestionSet.superseded.is_(False)))
-        sets[title] = existing or audit_rules.create_question_set(title, questions, description)
+        sets[title] = existing or question_set_rules.create_question_set(title, questions, description)
     return sets
 
 
@@ -379,7 +382,7 @@ class _Loader:
             made = existing is None
             if made:
                 with acting_as(self.qa_lead.id):
-                    existing = audit_rules.create_series({"title": title, **data})
+                    existing = series_rules.create_series({"title": title, **data})
                 self.created += len(existing.audits)
             past = [item for item in existing.audits if item.scheduled_for <= today]
             for item in existing.audits:
@@ -517,7 +520,7 @@ class _Loader:
         """The last day of each month of this financial year that has ended before today."""
         ends = []
         for months in range(1, 13):
-            end = audit_rules.add_months(self.year_start, months) - timedelta(days=1)
+            end = add_months(self.year_start, months) - timedelta(days=1)
             if end >= self.today:
                 break
             ends.append(end)

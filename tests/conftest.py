@@ -190,10 +190,10 @@ def api_as(app, make_user):
 
 @pytest.fixture
 def make_question_set(app):
-    from qa_audit.audits import services
+    from qa_audit.audits import question_sets as question_set_rules
 
     def make(title: str | None = None, questions: list[str] | None = None):
-        return services.create_question_set(
+        return question_set_rules.create_question_set(
             title or f"Question set {next(_counter)}",
             questions or ["Were medical investigations undertaken?", "Was the child seen alone?"],
         )
@@ -207,13 +207,14 @@ def make_audit(app, make_user, make_service):
     import datetime as dt
 
     from qa_audit.audits import services
+    from qa_audit.audits import question_sets as question_set_rules
     from qa_audit.audits.models import AuditStatus
 
     def make(type: str = "targeted_visit", *, status: str = "planned", lead=None, service=None, scheduled_for=None, **fields):
         lead = lead or make_user("auditor")
         service = service or make_service()
         if type == "dip_sample" and "question_set_id" not in fields:
-            fields["question_set_id"] = services.create_question_set(
+            fields["question_set_id"] = question_set_rules.create_question_set(
                 f"Set {next(_counter)}", ["Was the threshold applied correctly?", "Was the child's voice recorded?"]
             ).id
         audit = services.schedule_audit(

@@ -156,7 +156,7 @@ def council(app, make_user, make_service, make_audit, make_plan, login_as):
     evidence files, a plan with a measure, actions with progress and a sign-off,
     an API token, sign-ins, and the history all of that wrote."""
     from qa_audit.actions import services as actions
-    from qa_audit.audits import services as audits
+    from qa_audit.audits import question_sets as question_set_rules
     from qa_audit.auth import services as accounts
     from qa_audit.findings import evidence, services as findings
     from qa_audit.plans import services as plans
@@ -167,7 +167,7 @@ def council(app, make_user, make_service, make_audit, make_plan, login_as):
     auditor = make_user("auditor", name="Zoë Ångström")  # names beyond ASCII survive too
     owner = make_user("auditor")
     service = make_service("Front Door (MASH)", head.id)
-    question_set = audits.create_question_set("Threshold decisions", ["Was the threshold applied correctly?", "Was the child's voice recorded?", "Was consent recorded?"])
+    question_set = question_set_rules.create_question_set("Threshold decisions", ["Was the threshold applied correctly?", "Was the child's voice recorded?", "Was consent recorded?"])
     audit = make_audit("dip_sample", status="in_progress", lead=auditor, service=service, question_set_id=question_set.id, title="MASH threshold dip sample")
     questions = [q.id for q in question_set.questions]
     for n, values in enumerate([("met", "partially_met", "not_met"), ("met", "met", "not_applicable"), ("not_met", "met", "met")]):

@@ -1,5 +1,5 @@
 """Question sets for dip samples. A set a started audit uses is never changed under
-it: editing it makes a new version (qa_audit.audits.services holds that rule)."""
+it: editing it makes a new version (qa_audit.audits.question_sets holds that rule)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from qa_audit.api.schemas import (
     page_schema,
     paginate,
 )
-from qa_audit.audits import services as audit_rules
+from qa_audit.audits import question_sets as question_set_rules
 from qa_audit.audits.models import QuestionSet
 from qa_audit.auth.permissions import MANAGERS, roles_required
 from qa_audit.validation import SUMMARY_MAX
@@ -56,7 +56,7 @@ class QuestionSetCreateSchema(BaseSchema):
     title = Title(required=True)
     description = Summary(allow_none=True, load_default=None)
     questions = fields.List(
-        QuestionText(), required=True, validate=validate.Length(min=1, max=audit_rules.MAX_QUESTIONS)
+        QuestionText(), required=True, validate=validate.Length(min=1, max=question_set_rules.MAX_QUESTIONS)
     )
 
 
@@ -64,7 +64,7 @@ class QuestionSetUpdateSchema(BaseSchema):
     version = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
     title = Title()
     description = Summary(allow_none=True)
-    questions = fields.List(QuestionText(), validate=validate.Length(min=1, max=audit_rules.MAX_QUESTIONS))
+    questions = fields.List(QuestionText(), validate=validate.Length(min=1, max=question_set_rules.MAX_QUESTIONS))
 
 
 class QuestionSetListArgs(PageArgs):
@@ -77,7 +77,7 @@ class QuestionSetListArgs(PageArgs):
 @bp.response(201, QuestionSetSchema)
 def create_question_set(data):
     """Create a question set: its questions are numbered in the order given."""
-    return audit_rules.create_question_set(data["title"], data["questions"], data["description"])
+    return question_set_rules.create_question_set(data["title"], data["questions"], data["description"])
 
 
 @bp.route("/question-sets")
@@ -111,7 +111,7 @@ def update_question_set(data, question_set: QuestionSet):
     uses it, the edit makes a new version, returned here with a new ``id``: started
     audits keep the old one, planned audits and series move to the new one.
     A superseded or retired set, or a stale ``version``, is a 409."""
-    return audit_rules.update_question_set(
+    return question_set_rules.update_question_set(
         question_set,
         data.get("title", question_set.title),
         data.get("questions", [q.text for q in question_set.questions]),
@@ -126,4 +126,4 @@ def update_question_set(data, question_set: QuestionSet):
 @bp.response(200, QuestionSetSchema)
 def retire_question_set(question_set: QuestionSet):
     """Retire a set: audits that use it keep it, but it cannot be chosen again."""
-    return audit_rules.retire_question_set(question_set)
+    return question_set_rules.retire_question_set(question_set)

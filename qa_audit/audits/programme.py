@@ -69,7 +69,7 @@ class Quarter:
 
     @property
     def ends_on(self) -> date:
-        from qa_audit.audits.services import add_months
+        from qa_audit.dates import add_months
         from datetime import timedelta
 
         return add_months(self.starts_on, 3) - timedelta(days=1)

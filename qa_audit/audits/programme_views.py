@@ -19,7 +19,7 @@ from wtforms.validators import ValidationError
 from qa_audit.admin.models import Service
 from qa_audit.audits import bp, exports, programme, services
 from qa_audit.audits import calendar_feed as feeds
-from qa_audit.audits.services import add_months
+from qa_audit.dates import add_months
 from qa_audit.audits.models import Agency, Audit, AuditStatus, AuditType, audit_auditors
 from qa_audit.auth.models import User
 from qa_audit.auth.permissions import public

@@ -8,7 +8,7 @@ from govuk_frontend_wtf.wtforms_widgets import GovSubmitInput, GovTextArea, GovT
 from wtforms import HiddenField, StringField, SubmitField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
-from qa_audit.audits.services import MAX_QUESTIONS
+from qa_audit.audits.question_sets import MAX_QUESTIONS
 from qa_audit.validation import SUMMARY_MAX, TITLE_MAX
 
 # Up to 50 questions of up to 2,000 characters, and the line breaks between them.

@@ -8,7 +8,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
 from qa_audit.audits import bp
-from qa_audit.audits import services as audit_rules
+from qa_audit.audits import question_sets as question_set_rules
 from qa_audit.audits.models import Audit, QuestionSet
 from qa_audit.forms import version_of
 from qa_audit.audits.question_set_forms import QuestionSetForm
@@ -51,7 +51,7 @@ def new_question_set():
     form = QuestionSetForm()
     if form.validate_on_submit():
         try:
-            question_set = audit_rules.create_question_set(form.title.data, form.question_lines(), form.description.data)
+            question_set = question_set_rules.create_question_set(form.title.data, form.question_lines(), form.description.data)
         except InvalidInput as error:
             apply_errors(form, error)
         else:
@@ -74,7 +74,7 @@ def show_question_set(question_set_id: int):
         question_set=question_set,
         audits=audits,
         versions=_lineage(question_set),
-        in_use=audit_rules.question_set_in_use(question_set),
+        in_use=question_set_rules.question_set_in_use(question_set),
         retire_form=ConfirmForm(),
     )
 
@@ -95,7 +95,7 @@ def edit_question_set(question_set_id: int):
         if version is None:
             abort(400)
         try:
-            saved = audit_rules.update_question_set(
+            saved = question_set_rules.update_question_set(
                 question_set, form.title.data, form.question_lines(), form.description.data, version=version
             )
         except InvalidInput as error:
@@ -119,7 +119,7 @@ def edit_question_set(question_set_id: int):
         form=form,
         question_set=question_set,
         latest=_latest(question_set),
-        in_use=audit_rules.question_set_in_use(question_set),
+        in_use=question_set_rules.question_set_in_use(question_set),
         conflict=conflict,
     ), (409 if conflict else 200)
 
@@ -131,6 +131,6 @@ def retire_question_set(question_set_id: int):
     if question_set.retired:
         flash(f"‘{question_set.title}’ was already retired", "success")
     else:
-        audit_rules.retire_question_set(question_set)
+        question_set_rules.retire_question_set(question_set)
         flash(f"‘{question_set.title}’ retired: audits that use it keep it, but it cannot be chosen for new audits", "success")
     return redirect(url_for("audits.show_question_set", question_set_id=question_set.id))

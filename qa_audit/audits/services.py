@@ -1,4 +1,7 @@
-"""Rules of the audit programme: scheduling, status changes, series and question sets.
+"""Rules of the audit programme: scheduling audits and changing their status.
+
+Recurring series are in qa_audit.audits.series, question sets in
+qa_audit.audits.question_sets; both use the checks here.
 
 HTML views and the API both call these; they raise InvalidInput (a field is wrong),
 Conflict (the record's state forbids it) or NotAllowed (the user may not).
@@ -6,12 +9,11 @@ Conflict (the record's state forbids it) or NotAllowed (the user may not).
 
 from __future__ import annotations
 
-import calendar
 from dataclasses import dataclass
-from datetime import date, timedelta
-from typing import Any, Iterable
+from datetime import date
+from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import select
 from sqlalchemy import inspect as sa_inspect
 
 from qa_audit.admin.models import Service
@@ -19,11 +21,8 @@ from qa_audit.audits.models import (
     Agency,
     Audit,
     AuditAgency,
-    AuditSeries,
     AuditStatus,
     AuditType,
-    Frequency,
-    Question,
     QuestionSet,
 )
 from qa_audit.auth.models import Role, User
@@ -32,11 +31,9 @@ from qa_audit import dates
 from qa_audit.errors import Conflict, InvalidInput, NotAllowed
 from qa_audit.extensions import db
 from qa_audit.types import utcnow
-from qa_audit.validation import EARLIEST_DATE, LATEST_DATE, MAX_ID, SUMMARY_MAX, TEXT_MAX, TITLE_MAX, check_text
+from qa_audit.validation import EARLIEST_DATE, LATEST_DATE, MAX_ID, TEXT_MAX, TITLE_MAX, check_text
 
 AUDITING_ROLES = (Role.AUDITOR, Role.QA_LEAD, Role.HEAD_OF_SERVICE)
-MAX_SERIES_OCCURRENCES = 120
-MAX_QUESTIONS = 50
 
 # The legal status changes (DESIGN.md §3); reopening is completed → in progress.
 TRANSITIONS = {
@@ -68,7 +65,7 @@ def today() -> date:
     return dates.today()
 
 
-def _enum(enum_class, value, errors, field, message):
+def enum_value(enum_class, value, errors, field, message):
     if isinstance(value, enum_class):
         return value
     try:
@@ -119,7 +116,7 @@ class AuditInput:
 
 def check_audit_input(data: dict[str, Any], *, audit: Audit | None = None, need_date: bool = True) -> AuditInput:
     errors: dict[str, list[str]] = {}
-    audit_type = _enum(AuditType, data.get("type"), errors, "type", "Select the audit type")
+    audit_type = enum_value(AuditType, data.get("type"), errors, "type", "Select the audit type")
     title = check_text(errors, "title", data.get("title"), label="Title", max_length=TITLE_MAX, required=True, missing_message="Enter a title")
     purpose = check_text(errors, "purpose", data.get("purpose"), label="Purpose", max_length=TEXT_MAX, multiline=True)
 
@@ -149,7 +146,7 @@ def check_audit_input(data: dict[str, Any], *, audit: Audit | None = None, need_
 
     agencies: list[Agency] = []
     for value in data.get("agencies") or []:
-        agency = _enum(Agency, value, errors, "agencies", f"Unknown agency: {str(value)[:40]}")
+        agency = enum_value(Agency, value, errors, "agencies", f"Unknown agency: {str(value)[:40]}")
         if agency is not None and agency not in agencies:
             agencies.append(agency)
 
@@ -191,7 +188,7 @@ def check_audit_input(data: dict[str, Any], *, audit: Audit | None = None, need_
     return AuditInput(audit_type, title, purpose, service, scheduled_for, lead, auditors, agencies, parent, follow_up_of, question_set)
 
 
-def _apply(audit: Audit, values: AuditInput) -> None:
+def apply_input(audit: Audit, values: AuditInput) -> None:
     audit.type = values.type
     audit.title = values.title
     audit.purpose = values.purpose
@@ -220,7 +217,7 @@ def _count_change(record) -> None:
 def schedule_audit(data: dict[str, Any]) -> Audit:
     values = check_audit_input(data)
     audit = Audit(status=AuditStatus.PLANNED)
-    _apply(audit, values)
+    apply_input(audit, values)
     db.session.add(audit)
     db.session.commit()
     return audit
@@ -236,7 +233,7 @@ def can_move(audit: Audit, status: AuditStatus) -> bool:
     return status in TRANSITIONS[audit.status]
 
 
-def _check_version(record, version: int | None, message: str = STALE) -> None:
+def check_version(record, version: int | None, message: str = STALE) -> None:
     if version is None or int(version) != record.version:
         raise Conflict(message)
 
@@ -247,7 +244,7 @@ def update_audit(audit: Audit, data: dict[str, Any], *, version: int | None) -> 
     merged = audit_values(audit)
     merged.update({k: v for k, v in data.items() if k in AUDIT_FIELDS})
     values = check_audit_input(merged, audit=audit)
-    _check_version(audit, version)
+    check_version(audit, version)
     if not is_editable(audit):
         raise Conflict(f"This audit is {audit.status.label.lower()}: it cannot be changed.")
     if (
@@ -260,7 +257,7 @@ def update_audit(audit: Audit, data: dict[str, Any], *, version: int | None) -> 
         raise Conflict("The type of a started audit cannot be changed.")
     if values.type is not AuditType.TARGETED_VISIT and audit.type is AuditType.TARGETED_VISIT and audit.children:
         raise InvalidInput(type="This visit has parts, so it must stay a targeted visit")
-    _apply(audit, values)
+    apply_input(audit, values)
     db.session.commit()
     return audit
 
@@ -283,7 +280,7 @@ def audit_values(audit: Audit) -> dict[str, Any]:
 
 def change_status(audit: Audit, new_status, user: User, *, reason: str | None = None, version: int | None = None) -> Audit:
     errors: dict[str, list[str]] = {}
-    status = _enum(AuditStatus, new_status, errors, "status", "Select a status")
+    status = enum_value(AuditStatus, new_status, errors, "status", "Select a status")
     if errors:
         raise InvalidInput(errors)
     if not can_change_audit_status(user, audit, status):
@@ -303,7 +300,7 @@ def change_status(audit: Audit, new_status, user: User, *, reason: str | None = 
     if errors:
         raise InvalidInput(errors)
     if version is not None:
-        _check_version(audit, version)
+        check_version(audit, version)
     if not can_move(audit, status):
         raise Conflict(f"A {audit.status.label.lower()} audit cannot be changed to {status.label.lower()}.")
     if status is AuditStatus.IN_PROGRESS and not reopening:
@@ -326,282 +323,6 @@ def change_status(audit: Audit, new_status, user: User, *, reason: str | None = 
     audit.status = status
     db.session.commit()
     return audit
-
-
-# Recurring series ---------------------------------------------------------------
-
-
-def add_months(day: date, months: int) -> date:
-    month_index = day.month - 1 + months
-    year, month = day.year + month_index // 12, month_index % 12 + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
-
-
-def series_dates(
-    frequency: Frequency, starts_on: date, *, ends_on: date | None, occurrences: int | None, interval_weeks: int | None
-) -> list[date]:
-    dates: list[date] = []
-    n = 0
-    while len(dates) < MAX_SERIES_OCCURRENCES:
-        if frequency is Frequency.MONTHLY:
-            day = add_months(starts_on, n)
-        elif frequency is Frequency.QUARTERLY:
-            day = add_months(starts_on, 3 * n)
-        else:
-            day = starts_on + timedelta(weeks=(interval_weeks or 1) * n)
-        if (ends_on is not None and day > ends_on) or day > LATEST_DATE:
-            break
-        if occurrences is not None and len(dates) >= occurrences:
-            break
-        dates.append(day)
-        n += 1
-    return dates
-
-
-def check_series_input(data: dict[str, Any]) -> tuple[AuditInput, dict[str, Any]]:
-    errors: dict[str, list[str]] = {}
-    try:
-        values = check_audit_input({**data, "parent_id": None, "follow_up_of_id": None}, need_date=False)
-    except InvalidInput as error:
-        errors.update(error.errors)
-        values = None
-    frequency = _enum(Frequency, data.get("frequency"), errors, "frequency", "Select how often the audit happens")
-    interval_weeks = data.get("interval_weeks")
-    if frequency is Frequency.WEEKLY:
-        if not isinstance(interval_weeks, int) or not 1 <= interval_weeks <= 52:
-            errors.setdefault("interval_weeks", []).append("Enter the number of weeks between audits, from 1 to 52")
-    else:
-        interval_weeks = None
-    starts_on = data.get("starts_on")
-    if not isinstance(starts_on, date):
-        errors.setdefault("starts_on", []).append("Enter the date of the first audit")
-    elif not EARLIEST_DATE <= starts_on <= LATEST_DATE:
-        errors.setdefault("starts_on", []).append(f"The date must be between {EARLIEST_DATE.year} and {LATEST_DATE.year}")
-    ends_on = data.get("ends_on")
-    if isinstance(ends_on, date) and not EARLIEST_DATE <= ends_on <= LATEST_DATE:
-        errors.setdefault("ends_on", []).append(f"The date must be between {EARLIEST_DATE.year} and {LATEST_DATE.year}")
-    occurrences = data.get("occurrences")
-    if ends_on is None and occurrences in (None, ""):
-        errors.setdefault("ends_on", []).append("Enter an end date or the number of audits")
-    if ends_on is not None and isinstance(starts_on, date) and ends_on < starts_on:
-        errors.setdefault("ends_on", []).append("The end date must be the same as or after the first audit's date")
-    if occurrences not in (None, "") and (not isinstance(occurrences, int) or not 1 <= occurrences <= MAX_SERIES_OCCURRENCES):
-        errors.setdefault("occurrences", []).append(f"Enter a number of audits from 1 to {MAX_SERIES_OCCURRENCES}")
-    if errors:
-        raise InvalidInput(errors)
-    schedule = {
-        "frequency": frequency,
-        "interval_weeks": interval_weeks,
-        "starts_on": starts_on,
-        "ends_on": ends_on,
-        "occurrences": occurrences or None,
-    }
-    return values, schedule
-
-
-def _series_audit(series: AuditSeries, values: AuditInput, day: date) -> Audit:
-    audit = Audit(status=AuditStatus.PLANNED, series=series)
-    _apply(audit, values)
-    audit.scheduled_for = day
-    return audit
-
-
-def create_series(data: dict[str, Any]) -> AuditSeries:
-    values, schedule = check_series_input(data)
-    series = AuditSeries(
-        type=values.type,
-        title=values.title,
-        purpose=values.purpose,
-        service=values.service,
-        lead_auditor=values.lead_auditor,
-        question_set=values.question_set,
-        cancelled=False,
-        **schedule,
-    )
-    db.session.add(series)
-    for day in series_dates(schedule["frequency"], schedule["starts_on"], ends_on=schedule["ends_on"], occurrences=schedule["occurrences"], interval_weeks=schedule["interval_weeks"]):
-        db.session.add(_series_audit(series, values, day))
-    db.session.commit()
-    return series
-
-
-def future_unstarted(series: AuditSeries, on: date) -> list[Audit]:
-    return list(
-        db.session.scalars(
-            select(Audit).where(
-                Audit.series_id == series.id, Audit.status == AuditStatus.PLANNED, Audit.scheduled_for >= on
-            ).order_by(Audit.scheduled_for)
-        )
-    )
-
-
-def update_series(series: AuditSeries, data: dict[str, Any], *, version: int | None, on: date | None = None) -> AuditSeries:
-    """Change a series. Only its future, unstarted audits follow: past and started
-    audits keep what they were planned with."""
-    on = on or today()
-    _check_version(series, version, "Someone else changed this series while you were editing it. Your changes have not been saved.")
-    if series.cancelled:
-        raise Conflict("This series is cancelled.")
-    values, schedule = check_series_input(data)
-    for key, value in schedule.items():
-        setattr(series, key, value)
-    series.type = values.type
-    series.title = values.title
-    series.purpose = values.purpose
-    series.service = values.service
-    series.lead_auditor = values.lead_auditor
-    series.question_set = values.question_set
-
-    wanted = [d for d in series_dates(series.frequency, series.starts_on, ends_on=series.ends_on, occurrences=series.occurrences, interval_weeks=series.interval_weeks) if d >= on]
-    remaining = set(wanted)
-    # A date whose audit has started, finished or been cancelled keeps that audit:
-    # editing the series reaches only the planned ones.
-    remaining -= set(
-        db.session.scalars(
-            select(Audit.scheduled_for).where(
-                Audit.series_id == series.id,
-                Audit.status != AuditStatus.PLANNED,
-                Audit.scheduled_for >= on,
-            )
-        )
-    )
-    for audit in future_unstarted(series, on):
-        if audit.scheduled_for in remaining:
-            remaining.discard(audit.scheduled_for)
-            _apply(audit, values)
-        else:
-            audit.status = AuditStatus.CANCELLED
-            audit.cancellation_reason = "The series' schedule was changed."
-    for day in sorted(remaining):
-        db.session.add(_series_audit(series, values, day))
-    db.session.commit()
-    return series
-
-
-def cancel_series(series: AuditSeries, reason: str | None, *, on: date | None = None) -> int:
-    """Cancel the series' future, unstarted audits; returns how many."""
-    on = on or today()
-    errors: dict[str, list[str]] = {}
-    reason = check_text(errors, "reason", reason, label="Reason", max_length=TEXT_MAX, multiline=True, required=True, missing_message="Enter the reason for cancelling")
-    if errors:
-        raise InvalidInput(errors)
-    if series.cancelled:
-        raise Conflict("This series is already cancelled.")
-    audits = future_unstarted(series, on)
-    for audit in audits:
-        audit.status = AuditStatus.CANCELLED
-        audit.cancellation_reason = reason
-    series.cancelled = True
-    db.session.commit()
-    return len(audits)
-
-
-# Question sets ------------------------------------------------------------------
-
-
-def _check_question_set(title: str | None, questions: Iterable[str] | None, description: str | None = None):
-    errors: dict[str, list[str]] = {}
-    title = check_text(errors, "title", title, label="Title", max_length=TITLE_MAX, required=True, missing_message="Enter a title")
-    description = check_text(errors, "description", description, label="Description", max_length=SUMMARY_MAX, multiline=True)
-    texts = []
-    for text in questions or []:
-        checked = check_text(errors, "questions", text, label="Each question", max_length=SUMMARY_MAX)
-        if checked:
-            texts.append(checked)
-    if not texts and "questions" not in errors:
-        errors["questions"] = ["Enter at least one question"]
-    if len(texts) > MAX_QUESTIONS:
-        errors.setdefault("questions", []).append(f"A question set can have up to {MAX_QUESTIONS} questions")
-    if errors:
-        raise InvalidInput(errors)
-    return title, texts, description
-
-
-def create_question_set(title: str | None, questions: Iterable[str] | None, description: str | None = None) -> QuestionSet:
-    title, texts, description = _check_question_set(title, questions, description)
-    question_set = QuestionSet(title=title, description=description, version_number=1, superseded=False, retired=False)
-    question_set.questions = [Question(text=text, position=i) for i, text in enumerate(texts, start=1)]
-    db.session.add(question_set)
-    db.session.commit()
-    return question_set
-
-
-def question_set_in_use(question_set: QuestionSet) -> bool:
-    """In use by an audit that has started: its questions must never change under it."""
-    return db.session.scalar(
-        select(
-            exists().where(Audit.question_set_id == question_set.id, Audit.status != AuditStatus.PLANNED)
-        )
-    )
-
-
-def update_question_set(
-    question_set: QuestionSet, title: str | None, questions: Iterable[str] | None, description: str | None = None, *, version: int | None
-) -> QuestionSet:
-    """Edit a set; if a started audit uses it, the edit makes a new version that
-    planned audits move to, and the started audits keep the old one.
-    Bad input is reported before a conflict (API.md: 422 before 409)."""
-    title, texts, description = _check_question_set(title, questions, description)
-    _check_version(question_set, version, "Someone else changed this question set while you were editing it. Your changes have not been saved.")
-    if question_set.superseded:
-        raise Conflict("A newer version of this question set exists: edit that one.")
-    if question_set.retired:
-        raise Conflict("This question set is retired.")
-    if not question_set_in_use(question_set):
-        question_set.title = title
-        question_set.description = description
-        existing = {q.position: q for q in question_set.questions}
-        keep = []
-        for position, text in enumerate(texts, start=1):
-            question = existing.get(position)
-            if question is None:
-                question = Question(text=text, position=position)
-            question.text = text
-            keep.append(question)
-        question_set.questions = keep
-        question_set.version = question_set.version + 1  # a question's text may be all that changed
-        db.session.commit()
-        return question_set
-
-    new = QuestionSet(
-        title=title,
-        description=description,
-        lineage_id=question_set.lineage_id or question_set.id,
-        version_number=question_set.version_number + 1,
-        superseded=False,
-        retired=False,
-    )
-    new.questions = [Question(text=text, position=i) for i, text in enumerate(texts, start=1)]
-    question_set.superseded = True
-    db.session.add(new)
-    db.session.flush()
-    for audit in db.session.scalars(
-        select(Audit).where(Audit.question_set_id == question_set.id, Audit.status == AuditStatus.PLANNED)
-    ):
-        audit.question_set = new
-    for series in db.session.scalars(select(AuditSeries).where(AuditSeries.question_set_id == question_set.id)):
-        series.question_set = new
-    db.session.commit()
-    return new
-
-
-def retire_question_set(question_set: QuestionSet) -> QuestionSet:
-    """Retired sets stay on the audits that used them but cannot be chosen again."""
-    if question_set.retired:
-        raise Conflict("This question set is already retired.")
-    question_set.retired = True
-    db.session.commit()
-    return question_set
-
-
-def usable_question_sets() -> list[QuestionSet]:
-    return list(
-        db.session.scalars(
-            select(QuestionSet)
-            .where(QuestionSet.retired.is_(False), QuestionSet.superseded.is_(False))
-            .order_by(QuestionSet.title)
-        )
-    )
 
 
 def auditing_users() -> list[User]:

@@ -17,6 +17,8 @@ from wtforms import SelectChoice
 from qa_audit.admin.models import Service
 from qa_audit.audits import bp
 from qa_audit.audits import services as audit_rules
+from qa_audit.audits import question_sets as question_set_rules
+from qa_audit.audits import series as series_rules
 from qa_audit.audits.forms import (
     MAX_ID,
     TYPE_CHOICES,
@@ -75,7 +77,7 @@ def _set_choices(form: AuditForm, *, audit: Audit | None = None, series: AuditSe
     form.lead_auditor_id.choices = [SelectChoice("", "Select the lead auditor")] + [_person(u) for u in people]
     form.auditor_ids.choices = [_person(u) for u in people]
 
-    question_sets = audit_rules.usable_question_sets()
+    question_sets = question_set_rules.usable_question_sets()
     if current is not None and current.question_set is not None and current.question_set not in question_sets:
         question_sets.append(current.question_set)
     form.question_set_id.choices = [SelectChoice("", "None")] + [
@@ -361,7 +363,7 @@ def _series_with_audits(series_id: int) -> tuple[AuditSeries, list[Audit]]:
 def _pattern(series: AuditSeries) -> Audit | None:
     """The audit whose auditors and agencies stand for the series' (the series
     itself keeps neither): its next unstarted audit, or else its latest."""
-    planned = audit_rules.future_unstarted(series, audit_rules.today())
+    planned = series_rules.future_unstarted(series, audit_rules.today())
     if planned:
         return planned[0]
     return db.session.scalar(
@@ -376,7 +378,7 @@ def schedule_series():
     _set_choices(form)
     if form.validate_on_submit():
         try:
-            series = audit_rules.create_series(form.values())
+            series = series_rules.create_series(form.values())
         except InvalidInput as error:
             apply_errors(form, error)
         else:
@@ -384,7 +386,7 @@ def schedule_series():
             flash(f"Series ‘{series.title}’ created with {count} planned {'audit' if count == 1 else 'audits'}", "success")
             return redirect(url_for("audits.show_series", series_id=series.id))
     elif form.is_submitted():
-        _show_rule_errors(form, lambda: audit_rules.check_series_input(form.values()))
+        _show_rule_errors(form, lambda: series_rules.check_series_input(form.values()))
     return _render("audits/series_form.html", form=form, series=None)
 
 
@@ -427,7 +429,7 @@ def edit_series(series_id: int):
     conflict = None
     if form.validate_on_submit():
         try:
-            audit_rules.update_series(series, form.values(), version=version_of(form))
+            series_rules.update_series(series, form.values(), version=version_of(form))
         except InvalidInput as error:
             apply_errors(form, error)
         except Conflict as error:
@@ -438,7 +440,7 @@ def edit_series(series_id: int):
             flash(f"Series ‘{series.title}’ saved: its future audits that had not started now match it", "success")
             return redirect(url_for("audits.show_series", series_id=series.id))
     elif form.is_submitted():
-        _show_rule_errors(form, lambda: audit_rules.check_series_input(form.values()))
+        _show_rule_errors(form, lambda: series_rules.check_series_input(form.values()))
     return _render("audits/series_form.html", 409 if conflict else 200, form=form, series=series, conflict=conflict)
 
 
@@ -452,7 +454,7 @@ def cancel_series(series_id: int):
     form = ReasonForm()
     if form.validate_on_submit():
         try:
-            count = audit_rules.cancel_series(series, form.reason.data)
+            count = series_rules.cancel_series(series, form.reason.data)
         except InvalidInput as error:
             apply_errors(form, error)
         except Conflict as error:
@@ -462,5 +464,5 @@ def cancel_series(series_id: int):
         else:
             flash(f"Series ‘{series.title}’ cancelled: {count} planned {'audit' if count == 1 else 'audits'} cancelled", "success")
             return redirect(url_for("audits.show_series", series_id=series.id))
-    to_cancel = audit_rules.future_unstarted(series, audit_rules.today())
+    to_cancel = series_rules.future_unstarted(series, audit_rules.today())
     return _render("audits/series_cancel.html", form=form, series=series, to_cancel=to_cancel)

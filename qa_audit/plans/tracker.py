@@ -21,7 +21,7 @@ from qa_audit.actions import services as action_rules
 from qa_audit.actions.models import DONE, OPEN, Action, ActionStatus, Brag
 from qa_audit.admin.models import Service
 from qa_audit.auth.models import User
-from qa_audit.dates import LONDON
+from qa_audit.dates import LONDON, add_months
 from qa_audit.extensions import db
 from qa_audit.plans.models import ImprovementPlan, Measure, MeasureValue, PlanPriority
 
@@ -182,11 +182,6 @@ def _month(day: date) -> date:
     return day.replace(day=1)
 
 
-def _add_months(month: date, count: int) -> date:
-    index = month.year * 12 + month.month - 1 + count
-    return date(index // 12, index % 12 + 1, 1)
-
-
 def _starts_at(month: date) -> datetime:
     """Midnight in London on the first of the month, in UTC (as completed_at is stored)."""
     return datetime(month.year, month.month, 1, tzinfo=LONDON).astimezone(timezone.utc)
@@ -195,13 +190,13 @@ def _starts_at(month: date) -> datetime:
 def chart_months(plan: ImprovementPlan, today: date) -> list[date]:
     """The months the completion chart covers: from the plan's start to this month (or
     a year after the plan's end, for an old plan), at most MAX_MONTHS of them."""
-    last = min(_month(today), _add_months(_month(plan.ends_on), 12))
+    last = min(_month(today), add_months(_month(plan.ends_on), 12))
     first = min(_month(plan.starts_on), last)
     if (last.year - first.year) * 12 + last.month - first.month >= MAX_MONTHS:
-        first = _add_months(last, -(MAX_MONTHS - 1))
+        first = add_months(last, -(MAX_MONTHS - 1))
     months = [first]
     while months[-1] < last:
-        months.append(_add_months(months[-1], 1))
+        months.append(add_months(months[-1], 1))
     return months
 
 
@@ -223,7 +218,7 @@ def completion_over_time(plan: ImprovementPlan, filters: dict[str, Any], today: 
     """One grouped query: each done action falls in a month bucket of its completed_at
     (London months), counted in SQL; the running totals are added up here."""
     months = chart_months(plan, today)
-    bounds = [_starts_at(m) for m in months] + [_starts_at(_add_months(months[-1], 1))]
+    bounds = [_starts_at(m) for m in months] + [_starts_at(add_months(months[-1], 1))]
     bucket = case(
         (Action.completed_at < bounds[0], -1),
         *[(Action.completed_at < bounds[i + 1], i) for i in range(len(months))],

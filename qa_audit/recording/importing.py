@@ -300,7 +300,7 @@ def draw(rows: list[CaseRow], number: int, *, seed: int, stratify_by: str | None
 def recently_audited(audit: Audit, months: int) -> set[str]:
     """References sampled by another (not cancelled) audit scheduled within
     ``months`` before this audit's date, up to and including that date."""
-    from qa_audit.audits.services import add_months
+    from qa_audit.dates import add_months
 
     since = add_months(audit.scheduled_for, -months)
     return set(

@@ -122,9 +122,9 @@ def test_missing_question_set_is_404_for_every_role(client, api_as):
 def test_list_question_sets_paginates_and_filters(client, api_as, make_question_set):
     headers, _ = api_as("viewer")
     sets = [make_question_set(f"Set {n}") for n in range(3)]
-    from qa_audit.audits import services
+    from qa_audit.audits import question_sets as question_set_rules
 
-    services.retire_question_set(sets[0])
+    question_set_rules.retire_question_set(sets[0])
     response = client.get("/api/v1/question-sets?page_size=2", headers=headers)
     assert response.status_code == 200
     assert response.json["total"] == 3 and len(response.json["items"]) == 2 and response.json["page_size"] == 2

@@ -8,7 +8,7 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from qa_audit.audits import services
+from qa_audit.audits import question_sets as question_set_rules
 from qa_audit.audits.models import Audit, QuestionSet
 from qa_audit.extensions import db
 
@@ -253,7 +253,7 @@ def test_retire_a_question_set(login_as, make_question_set, make_audit):
     db.session.refresh(question_set)
     assert question_set.retired
     assert db.session.get(Audit, audit.id).question_set_id == question_set.id  # audits keep it
-    assert question_set not in services.usable_question_sets()
+    assert question_set not in question_set_rules.usable_question_sets()
     page = client.get(response.location).get_data(as_text=True)
     assert "retired" in page and "Retired" in page and "Retire question set" not in page
     assert "Retired" in client.get("/question-sets").get_data(as_text=True)

@@ -6,6 +6,8 @@ import pytest
 from sqlalchemy import select
 
 from qa_audit.audits import services
+from qa_audit.audits import question_sets as question_set_rules
+from qa_audit.audits import series as series_rules
 from qa_audit.audits.models import Agency, Audit, AuditSeries, AuditStatus, Frequency
 from qa_audit.errors import Conflict, InvalidInput, NotAllowed
 from qa_audit.extensions import db
@@ -153,13 +155,13 @@ def test_history_records_auditors_and_agencies(make_audit, make_user):
 
 
 def test_series_dates():
-    assert services.series_dates(Frequency.MONTHLY, date(2026, 1, 31), ends_on=date(2026, 4, 30), occurrences=None, interval_weeks=None) == [
+    assert series_rules.series_dates(Frequency.MONTHLY, date(2026, 1, 31), ends_on=date(2026, 4, 30), occurrences=None, interval_weeks=None) == [
         date(2026, 1, 31), date(2026, 2, 28), date(2026, 3, 31), date(2026, 4, 30)
     ]
-    assert services.series_dates(Frequency.QUARTERLY, date(2026, 4, 1), ends_on=None, occurrences=4, interval_weeks=None) == [
+    assert series_rules.series_dates(Frequency.QUARTERLY, date(2026, 4, 1), ends_on=None, occurrences=4, interval_weeks=None) == [
         date(2026, 4, 1), date(2026, 7, 1), date(2026, 10, 1), date(2027, 1, 1)
     ]
-    assert services.series_dates(Frequency.WEEKLY, date(2026, 1, 1), ends_on=date(2026, 2, 1), occurrences=None, interval_weeks=2) == [
+    assert series_rules.series_dates(Frequency.WEEKLY, date(2026, 1, 1), ends_on=date(2026, 2, 1), occurrences=None, interval_weeks=2) == [
         date(2026, 1, 1), date(2026, 1, 15), date(2026, 1, 29)
     ]
 
@@ -181,13 +183,13 @@ def _series_data(lead, service, **overrides):
 def test_series_creates_audits_and_edits_reach_only_future_unstarted_ones(make_user, make_service, make_question_set):
     lead, service = make_user("auditor"), make_service()
     qs = make_question_set()
-    series = services.create_series(_series_data(lead, service, question_set_id=qs.id))
+    series = series_rules.create_series(_series_data(lead, service, question_set_id=qs.id))
     assert len(series.audits) == 12
     started = series.audits[8]  # December 2026
     services.change_status(started, "in_progress", lead)
     new_lead = make_user("qa_lead")
     on = date(2026, 11, 24)
-    services.update_series(
+    series_rules.update_series(
         series, _series_data(new_lead, service, question_set_id=qs.id, title="Renamed", ends_on=date(2027, 1, 31)), version=series.version, on=on
     )
     audits = db.session.scalars(select(Audit).where(Audit.series_id == series.id).order_by(Audit.scheduled_for)).all()
@@ -198,7 +200,7 @@ def test_series_creates_audits_and_edits_reach_only_future_unstarted_ones(make_u
     assert jan.title == "Renamed" and jan.lead_auditor_id == new_lead.id
     assert all(a.status is AuditStatus.CANCELLED for a in audits if a.scheduled_for > date(2027, 1, 31))
 
-    cancelled = services.cancel_series(series, "Replaced by a quarterly audit", on=on)
+    cancelled = series_rules.cancel_series(series, "Replaced by a quarterly audit", on=on)
     assert cancelled == 1  # only January was still planned in the future
     assert started.status is AuditStatus.IN_PROGRESS
 
@@ -213,7 +215,7 @@ def test_series_bad_input(make_user, make_service):
         ({"ends_on": None, "occurrences": 500}, "occurrences"),
     ]:
         with pytest.raises(InvalidInput) as error:
-            services.create_series(_series_data(lead, service, type="focus_group", **overrides))
+            series_rules.create_series(_series_data(lead, service, type="focus_group", **overrides))
         assert field in error.value.errors, overrides
     assert db.session.scalar(select(db.func.count(AuditSeries.id))) == 0
 
@@ -222,30 +224,30 @@ def test_question_set_in_use_gets_a_new_version(make_audit, make_question_set):
     qs = make_question_set("Younger children", ["Were medical investigations undertaken?"])
     started = make_audit("dip_sample", question_set_id=qs.id, status="in_progress")
     planned = make_audit("dip_sample", question_set_id=qs.id)
-    new = services.update_question_set(qs, "Younger children", ["Were medical investigations undertaken?", "Was a strategy meeting held?"], version=qs.version)
+    new = question_set_rules.update_question_set(qs, "Younger children", ["Were medical investigations undertaken?", "Was a strategy meeting held?"], version=qs.version)
     assert new.id != qs.id and new.version_number == 2 and new.lineage_id == qs.id
     assert [q.text for q in qs.questions] == ["Were medical investigations undertaken?"]
     assert started.question_set_id == qs.id and planned.question_set_id == new.id
     with pytest.raises(Conflict):
-        services.update_question_set(qs, "x", ["y"], version=qs.version)
+        question_set_rules.update_question_set(qs, "x", ["y"], version=qs.version)
 
 
 def test_question_set_not_in_use_is_edited_in_place(make_question_set):
     qs = make_question_set("Repeated contacts", ["Was the contact from family?"])
-    same = services.update_question_set(qs, "Repeated contacts", ["Was the contact from friends or family?", "Was it repeated?"], version=qs.version)
+    same = question_set_rules.update_question_set(qs, "Repeated contacts", ["Was the contact from friends or family?", "Was it repeated?"], version=qs.version)
     assert same.id == qs.id and [q.text for q in same.questions] == ["Was the contact from friends or family?", "Was it repeated?"]
 
 
 def test_retired_question_set_cannot_be_chosen(make_user, make_service, make_question_set):
-    qs = services.retire_question_set(make_question_set())
+    qs = question_set_rules.retire_question_set(make_question_set())
     with pytest.raises(InvalidInput):
         services.schedule_audit(_data(make_user(), make_service(), type="dip_sample", question_set_id=qs.id))
-    assert qs not in services.usable_question_sets()
+    assert qs not in question_set_rules.usable_question_sets()
 
 
 def test_question_set_needs_questions():
     with pytest.raises(InvalidInput) as error:
-        services.create_question_set("Empty", ["", "  "])
+        question_set_rules.create_question_set("Empty", ["", "  "])
     assert "questions" in error.value.errors
 
 
@@ -267,7 +269,7 @@ def test_a_visit_with_parts_stays_a_visit(make_audit):
 def test_question_text_changes_are_in_the_history(make_question_set):
     qs = make_question_set("Repeated contacts", ["Was the contact from family?"])
     question_id = qs.questions[0].id
-    services.update_question_set(qs, "Repeated contacts", ["Was the contact from friends or family?"], version=qs.version)
+    question_set_rules.update_question_set(qs, "Repeated contacts", ["Was the contact from friends or family?"], version=qs.version)
     change = db.session.scalars(
         select(HistoryEntry.changes).where(HistoryEntry.entity == "question", HistoryEntry.entity_id == question_id, HistoryEntry.event == "update")
     ).one()
@@ -276,10 +278,10 @@ def test_question_text_changes_are_in_the_history(make_question_set):
 
 def test_editing_a_series_does_not_bring_back_a_cancelled_audit(make_user, make_service):
     lead, service = make_user("auditor"), make_service()
-    series = services.create_series(_series_data(lead, service, type="focus_group", ends_on=date(2027, 3, 31)))
+    series = series_rules.create_series(_series_data(lead, service, type="focus_group", ends_on=date(2027, 3, 31)))
     on = date(2026, 11, 24)
     january = next(a for a in series.audits if a.scheduled_for == date(2027, 1, 15))
     services.change_status(january, "cancelled", make_user("qa_lead"), reason="Team away")
-    services.update_series(series, _series_data(lead, service, type="focus_group", title="Renamed"), version=series.version, on=on)
+    series_rules.update_series(series, _series_data(lead, service, type="focus_group", title="Renamed"), version=series.version, on=on)
     on_that_day = db.session.scalars(select(Audit).where(Audit.series_id == series.id, Audit.scheduled_for == date(2027, 1, 15))).all()
     assert len(on_that_day) == 1 and on_that_day[0].status is AuditStatus.CANCELLED

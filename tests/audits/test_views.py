@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import event, func, select
 
 from qa_audit.audits import services
+from qa_audit.audits import series as series_rules
 from qa_audit.audits.models import Agency, Audit, AuditSeries, AuditStatus, AuditType
 from qa_audit.extensions import db
 
@@ -76,7 +77,7 @@ def test_every_page_renders_for_the_right_roles(login_as, make_audit, make_user,
     visit = make_audit("targeted_visit")
     part = make_audit("dip_sample", parent_id=visit.id)
     completed = make_audit("focus_group", status="completed")
-    series = services.create_series(
+    series = series_rules.create_series(
         {
             "type": "dip_sample",
             "title": "Locality strategy meetings",
@@ -503,7 +504,7 @@ def test_weeks_are_ignored_unless_every_few_weeks(login_as, series_data):
 
 
 def _series(make_user, make_service, starts_on, occurrences=6):
-    return services.create_series(
+    return series_rules.create_series(
         {
             "type": "dip_sample",
             "title": "Locality strategy meetings",

@@ -174,11 +174,11 @@ def make_service(app):
 @pytest.fixture
 def make_question_set(app):
     """make_question_set("Title", ["Question?"]) → the new question set's id."""
-    from qa_audit.audits import services
+    from qa_audit.audits import question_sets as question_set_rules
 
     def make(title: str | None = None, questions: list[str] | None = None) -> int:
         with app.app_context():
-            return services.create_question_set(
+            return question_set_rules.create_question_set(
                 title or f"Browser question set {next(_counter)}",
                 questions or ["Was the threshold applied correctly?", "Was the child seen alone?"],
             ).id

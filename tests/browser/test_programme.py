@@ -14,7 +14,7 @@ from openpyxl import load_workbook
 from playwright.sync_api import expect
 
 from qa_audit.audits.programme import Quarter, financial_year_quarters, quarter_of
-from qa_audit.audits.services import add_months
+from qa_audit.dates import add_months
 from tests.browser.conftest import row_for, summary_value, today
 
 pytestmark = pytest.mark.browser

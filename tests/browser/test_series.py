@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from qa_audit.audits.services import add_months
+from qa_audit.dates import add_months
 from tests.browser.conftest import today
 
 pytestmark = pytest.mark.browser
@@ -23,7 +23,7 @@ NEW = "MASH and locality strategy meetings"
 def monthly_series(app, make_user, make_service):
     """A monthly series of twelve strategy meeting audits, from four months ago;
     returns (series id, lead, the audits' ids by date)."""
-    from qa_audit.audits import services
+    from qa_audit.audits import series as series_rules
     from qa_audit.audits.models import Audit
     from qa_audit.extensions import db
 
@@ -32,7 +32,7 @@ def monthly_series(app, make_user, make_service):
     service_id = make_service("Multi-Agency Safeguarding Hub (MASH)")
     starts_on = add_months(today().replace(day=1), -4) + timedelta(days=9)  # the 10th
     with app.app_context():
-        series = services.create_series(
+        series = series_rules.create_series(
             {
                 "type": "strategy_meeting_audit",
                 "title": OLD,

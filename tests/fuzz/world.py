@@ -19,6 +19,7 @@ from qa_audit.actions.models import Action
 from qa_audit.admin import services as service_rules
 from qa_audit.admin.models import Service
 from qa_audit.audits import services as audit_rules
+from qa_audit.audits import question_sets as question_set_rules
 from qa_audit.audits.models import Audit, QuestionSet
 from qa_audit.auth import services as auth_rules
 from qa_audit.extensions import db
@@ -63,14 +64,14 @@ def seed() -> World:
     irt = service_rules.create_service("Initial Response Team", second_head.id)
     service_rules.create_service("Early Help Hub")
 
-    front_door = audit_rules.create_question_set(
+    front_door = question_set_rules.create_question_set(
         "Front door decisions",
         ["Was the threshold applied correctly?", "Was the child's voice recorded?", "Were checks with partners made?"],
         "Questions for contacts and referrals",
     )
-    strategy = audit_rules.create_question_set("Strategy meetings", ["Was health invited?", "Was the meeting within timescale?"])
-    retired = audit_rules.create_question_set("Old set", ["An old question?"])
-    audit_rules.retire_question_set(retired)
+    strategy = question_set_rules.create_question_set("Strategy meetings", ["Was health invited?", "Was the meeting within timescale?"])
+    retired = question_set_rules.create_question_set("Old set", ["An old question?"])
+    question_set_rules.retire_question_set(retired)
 
     def schedule(type_: str, title: str, service, lead=auditor, **fields):
         return audit_rules.schedule_audit(
