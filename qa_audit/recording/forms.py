@@ -22,16 +22,8 @@ from wtforms import HiddenField, RadioField, SelectChoice, SelectField, StringFi
 
 from qa_audit.audits.forms import WholeNumberField, plain_text
 from qa_audit.audits.models import Question
-from qa_audit.recording.importing import (
-    COLUMN_LABELS,
-    MAX_SEED,
-    OPTIONAL_COLUMNS,
-    CaseInput,
-    case_version,
-    cell_name,
-    notes_name,
-    version_name,
-)
+from qa_audit.recording.grid import CaseInput, case_version, cell_name, notes_name, version_name
+from qa_audit.recording.importing import COLUMN_LABELS, MAX_SEED, OPTIONAL_COLUMNS
 from qa_audit.recording.models import AnswerValue, SampledCase
 
 ANSWER_CHOICES = [SelectChoice("", "Not answered")] + [SelectChoice(value.value, value.label) for value in AnswerValue]

@@ -20,6 +20,8 @@ from qa_audit.findings.services import check_in_progress, check_recording_allowe
 from qa_audit.recording.models import Answer, AnswerValue, AuditDetails, Judgement, SampledCase
 from qa_audit.validation import TEXT_MAX, TITLE_MAX, check_text
 
+ONLY_DIP_SAMPLES = "Only dip samples have sampled cases."
+
 
 def case_reference_problem(reference: str | None) -> str | None:
     """Why this is not a case reference (names have spaces; references do not)."""
@@ -51,7 +53,7 @@ def add_case(audit: Audit, user: User, case_reference: str | None, answers: dict
     if errors:
         raise InvalidInput(errors)
     if audit.type is not AuditType.DIP_SAMPLE:
-        raise Conflict("Only dip samples have sampled cases.")
+        raise Conflict(ONLY_DIP_SAMPLES)
     check_in_progress(audit)
     reference = case_reference.strip()
     if db.session.scalar(select(SampledCase.id).where(SampledCase.audit_id == audit.id, SampledCase.case_reference == reference)):

@@ -5,7 +5,7 @@ answers, and compliance.
 Anyone signed in may look; only those who may record on the audit (its auditors, a
 QA lead) may change anything, and only while it is in progress. The rules are in
 qa_audit.recording.services and qa_audit.findings.services; batches (imports, draws,
-the grid) in qa_audit.recording.importing, which calls those rules. NotAllowed from
+the grid) in qa_audit.recording.importing and .grid, which call those rules. NotAllowed from
 them is the app's 403 page.
 """
 
@@ -26,7 +26,7 @@ from qa_audit.extensions import db
 from qa_audit.findings.services import check_recording_allowed, count_findings
 from qa_audit.records import get_or_404
 from qa_audit.forms import apply_errors
-from qa_audit.recording import bp, importing
+from qa_audit.recording import bp, grid, importing
 from qa_audit.recording import services as rules
 from qa_audit.recording.forms import CaseForm, DrawForm, ImportForm, fill_grid, grid_form, grid_inputs
 from qa_audit.recording.models import Answer, AnswerValue, SampledCase
@@ -346,7 +346,7 @@ def edit_grid(audit_id: int):
     total = db.session.scalar(select(func.count(SampledCase.id)).where(SampledCase.audit_id == audit.id))
     pages = max(1, -(-total // GRID_PAGE_SIZE))
     page = min(max(request.args.get("page", 1, type=int), 1), pages)
-    cases = importing.grid_cases(audit, offset=(page - 1) * GRID_PAGE_SIZE, limit=GRID_PAGE_SIZE)
+    cases = grid.grid_cases(audit, offset=(page - 1) * GRID_PAGE_SIZE, limit=GRID_PAGE_SIZE)
     context = {
         "audit": audit,
         "questions": questions,
@@ -357,7 +357,7 @@ def edit_grid(audit_id: int):
         "total": total,
         "missing": rules.unanswered(audit),
         "labels": {value.value: value.label for value in AnswerValue},
-        "names": {"cell": importing.cell_name, "notes": importing.notes_name, "version": importing.version_name},
+        "names": {"cell": grid.cell_name, "notes": grid.notes_name, "version": grid.version_name},
     }
     if not ((_may_record(audit) or locked) and questions and cases):
         return render_template("recording/grid.html", form=None, editable=False, **context)
@@ -371,8 +371,8 @@ def edit_grid(audit_id: int):
     conflict, now_saved = None, {}
     if form.validate_on_submit():
         try:
-            changed = importing.save_grid(audit, current_user, grid_inputs(form, cases, questions, request.form))
-        except importing.GridConflict as error:
+            changed = grid.save_grid(audit, current_user, grid_inputs(form, cases, questions, request.form))
+        except grid.GridConflict as error:
             db.session.rollback()
             conflict = error.message
             now_saved = _now_saved(form, audit, questions, error.case_ids)
@@ -396,18 +396,18 @@ def _now_saved(form, audit: Audit, questions: list, case_ids: list[int]) -> dict
     so saving again, having seen them, replaces them."""
     shown: dict[str, str] = {}
     labels = {value.value: value.label for value in AnswerValue}
-    for case in importing.grid_cases(audit):
+    for case in grid.grid_cases(audit):
         if case.id not in case_ids:
             continue
         saved = {a.question_id: a.value.value for a in case.answers}
         for question in questions:
-            name = importing.cell_name(case.id, question.id)
+            name = grid.cell_name(case.id, question.id)
             if (form[name].data or "") != saved.get(question.id, ""):
                 shown[name] = labels.get(saved.get(question.id), "Not answered")
-        name = importing.notes_name(case.id)
-        if importing.normalise_notes(form[name].data) != importing.normalise_notes(case.notes):
-            shown[name] = importing.normalise_notes(case.notes) or "No notes"
-        form[importing.version_name(case.id)].data = importing.case_version(case, questions)
+        name = grid.notes_name(case.id)
+        if grid.normalise_notes(form[name].data) != grid.normalise_notes(case.notes):
+            shown[name] = grid.normalise_notes(case.notes) or "No notes"
+        form[grid.version_name(case.id)].data = grid.case_version(case, questions)
     return shown
 
 

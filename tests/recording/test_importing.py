@@ -14,8 +14,9 @@ from sqlalchemy import func, select
 from qa_audit.errors import Conflict, InvalidInput, NotAllowed
 from qa_audit.extensions import db
 from qa_audit.history.models import HistoryEntry
-from qa_audit.recording import importing, services
-from qa_audit.recording.importing import CaseInput, CaseRow, GridConflict, RowProblems
+from qa_audit.recording import grid, importing, services
+from qa_audit.recording.grid import CaseInput, GridConflict
+from qa_audit.recording.importing import CaseRow, RowProblems
 from qa_audit.recording.models import Answer, AnswerValue, SampledCase
 
 
@@ -289,10 +290,10 @@ def test_draw_checks_every_option_and_every_row_at_once(dip_sample):
 def _grid(audit, answers: dict[str, dict[int, str]], notes: dict[str, str] | None = None, versions: dict | None = None):
     """The inputs the grid would post: answers by case reference and question number."""
     questions = list(audit.question_set.questions)
-    cases = {case.case_reference: case for case in importing.grid_cases(audit)}
+    cases = {case.case_reference: case for case in grid.grid_cases(audit)}
     return {
         cases[ref].id: CaseInput(
-            version=(versions or {}).get(ref) or importing.case_version(cases[ref], questions),
+            version=(versions or {}).get(ref) or grid.case_version(cases[ref], questions),
             answers={questions[n - 1].id: value for n, value in by_number.items()},
             notes=(notes or {}).get(ref),
         )
@@ -312,7 +313,7 @@ def test_save_grid_writes_changed_answers_and_notes_in_one_go(dip_sample):
     lead = dip_sample.lead_auditor
     services.add_case(dip_sample, lead, "CIN/001")
     services.add_case(dip_sample, lead, "CIN/002")
-    changed = importing.save_grid(
+    changed = grid.save_grid(
         dip_sample,
         lead,
         _grid(dip_sample, {"CIN/001": {1: "met", 2: "not_met", 3: ""}, "CIN/002": {1: "not_applicable", 2: "", 3: ""}}, notes={"CIN/001": "Checked\r\nwith the manager"}),
@@ -328,7 +329,7 @@ def test_a_blank_cell_removes_the_answer_and_answer_notes_are_kept(dip_sample):
     q1, q2, _ = [q.id for q in dip_sample.question_set.questions]
     case = services.add_case(dip_sample, lead, "CIN/001", {str(q1): "met", str(q2): "met"})
     services.answer(case, lead, q2, "met", notes="Seen alone at school")
-    importing.save_grid(dip_sample, lead, _grid(dip_sample, {"CIN/001": {1: "", 2: "partially_met"}}))
+    grid.save_grid(dip_sample, lead, _grid(dip_sample, {"CIN/001": {1: "", 2: "partially_met"}}))
     answer = db.session.scalar(select(Answer).where(Answer.question_id == q2))
     assert answer.value is AnswerValue.PARTIALLY_MET and answer.notes == "Seen alone at school"
     assert db.session.scalar(select(Answer).where(Answer.question_id == q1)) is None
@@ -340,7 +341,7 @@ def test_save_grid_bumps_the_case_version_only_when_the_case_changed(dip_sample)
     lead = dip_sample.lead_auditor
     services.add_case(dip_sample, lead, "CIN/001")
     services.add_case(dip_sample, lead, "CIN/002")
-    assert importing.save_grid(dip_sample, lead, _grid(dip_sample, {"CIN/001": {1: "met"}, "CIN/002": {1: ""}})) == 1
+    assert grid.save_grid(dip_sample, lead, _grid(dip_sample, {"CIN/001": {1: "met"}, "CIN/002": {1: ""}})) == 1
     versions = dict(db.session.execute(select(SampledCase.case_reference, SampledCase.version)).all())
     assert versions == {"CIN/001": 2, "CIN/002": 1}
     updates = db.session.scalar(select(func.count()).select_from(HistoryEntry).where(HistoryEntry.entity == "sampled_case", HistoryEntry.event == "update"))
@@ -361,7 +362,7 @@ def test_someone_elses_change_is_a_conflict_and_nothing_is_saved(dip_sample):
         ids["CIN/002"]: CaseInput(shown[ids["CIN/002"]].version, {q1: "met"}, None),
     }
     with pytest.raises(GridConflict) as error:
-        importing.save_grid(dip_sample, lead, mine)
+        grid.save_grid(dip_sample, lead, mine)
     assert error.value.case_ids == [ids["CIN/001"]] and "CIN/001" in error.value.message
     assert _answers(dip_sample) == {("CIN/001", 1): "not_met"}  # CIN/002 was not saved either
 
@@ -375,7 +376,7 @@ def test_a_case_changed_by_someone_else_but_not_by_me_is_no_conflict(dip_sample)
     services.answer(db.session.scalar(select(SampledCase).where(SampledCase.case_reference == "CIN/001")), lead, q1, "not_met")
     ids = {ref: cid for cid, ref in db.session.execute(select(SampledCase.id, SampledCase.case_reference)).all()}
     shown[ids["CIN/002"]].answers[q1] = "met"
-    importing.save_grid(dip_sample, lead, shown)  # CIN/001 is sent as it was shown: left alone
+    grid.save_grid(dip_sample, lead, shown)  # CIN/001 is sent as it was shown: left alone
     assert _answers(dip_sample) == {("CIN/001", 1): "not_met", ("CIN/002", 1): "met"}
 
 
@@ -383,11 +384,11 @@ def test_save_grid_checks_values_and_who_saves(dip_sample, make_user, make_audit
     lead = dip_sample.lead_auditor
     services.add_case(dip_sample, lead, "CIN/001")
     with pytest.raises(InvalidInput) as error:
-        importing.save_grid(dip_sample, lead, _grid(dip_sample, {"CIN/001": {1: "excellent"}}, notes={"CIN/001": "x" * 10001}))
+        grid.save_grid(dip_sample, lead, _grid(dip_sample, {"CIN/001": {1: "excellent"}}, notes={"CIN/001": "x" * 10001}))
     case_id = next(iter(_grid(dip_sample, {"CIN/001": {}})))
     q1 = dip_sample.question_set.questions[0].id
-    assert error.value.errors[importing.cell_name(case_id, q1)] == ["Select met, partially met, not met or not applicable"]
-    assert importing.notes_name(case_id) in error.value.errors
+    assert error.value.errors[grid.cell_name(case_id, q1)] == ["Select met, partially met, not met or not applicable"]
+    assert grid.notes_name(case_id) in error.value.errors
     with pytest.raises(NotAllowed):
-        importing.save_grid(dip_sample, make_user("viewer"), _grid(dip_sample, {"CIN/001": {1: "met"}}))
+        grid.save_grid(dip_sample, make_user("viewer"), _grid(dip_sample, {"CIN/001": {1: "met"}}))
     assert _answers(dip_sample) == {}
