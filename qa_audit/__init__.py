@@ -182,6 +182,7 @@ def _register_blueprints(app: Flask) -> None:
     from qa_audit.actions import calendar as _action_calendar  # noqa: F401  (action deadlines in the calendar feed)
     from qa_audit import actions, plans
     from qa_audit.actions import follow_up_views as _follow_up_views  # noqa: F401
+    from qa_audit.actions import list_views as _action_list_views  # noqa: F401
     from qa_audit.actions import views as _action_views  # noqa: F401
     from qa_audit.reports import views as _report_views
     from qa_audit.api import api

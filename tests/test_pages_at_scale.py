@@ -62,7 +62,7 @@ def _ids(page: str, table_id: str) -> list[int]:
 
 
 def test_my_actions_pages_the_open_ones_and_shows_the_latest_done(app, make_user, make_plan):
-    from qa_audit.actions.views import DONE_SHOWN, PER_PAGE
+    from qa_audit.actions.list_views import DONE_SHOWN, PER_PAGE
 
     me = make_user("auditor")
     priority = make_plan().priorities[0]
