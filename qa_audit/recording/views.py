@@ -52,9 +52,17 @@ def _may_record(audit: Audit) -> bool:
     return audit.status is AuditStatus.IN_PROGRESS and can_record_on(current_user, audit)
 
 
-def _not_open(audit: Audit):
-    """Cases can be added only while the audit is in progress."""
-    flash(f"Cases can only be added or answered while the audit is in progress; this audit is {audit.status.label.lower()}.", "error")
+# Enough of a typed reference to recognise it in a message.
+CASE_REFERENCE_SHOWN = 60
+
+
+def _not_open(audit: Audit, not_added: str | None = None):
+    """Cases can be added only while the audit is in progress. A reference typed just
+    as someone completed the audit is named, so it is not lost without a word."""
+    message = f"Cases can only be added or answered while the audit is in progress; this audit is {audit.status.label.lower()}."
+    if not_added:
+        message = f"Case {not_added} was not added. {message}"
+    flash(message, "error")
     return redirect(url_for("recording.list_cases", audit_id=audit.id))
 
 
@@ -200,7 +208,7 @@ def list_cases(audit_id: int):
     if request.method == "POST":
         check_recording_allowed(audit, current_user)
         if audit.status is not AuditStatus.IN_PROGRESS:
-            return _not_open(audit)
+            return _not_open(audit, (form.case_reference.data or "").strip()[:CASE_REFERENCE_SHOWN] or None)
         if form.validate_on_submit():
             try:
                 case = rules.add_case(audit, current_user, form.case_reference.data)
@@ -209,7 +217,8 @@ def list_cases(audit_id: int):
                 apply_errors(form, error)
             except Conflict as error:
                 db.session.rollback()
-                flash(error.message, "error")
+                reference = (form.case_reference.data or "").strip()[:CASE_REFERENCE_SHOWN]
+                flash(f"Case {reference} was not added. {error.message}" if reference else error.message, "error")
                 return redirect(url_for("recording.list_cases", audit_id=audit.id))
             else:
                 flash(f"Case {case.case_reference} added to the sample", "success")

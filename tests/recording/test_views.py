@@ -176,7 +176,7 @@ def test_a_qa_lead_records_on_any_audit(login_as, dip):
 def test_cases_can_be_added_only_while_the_audit_is_in_progress(lead, dip):
     audit = dip(status="planned")
     response = lead.post_form(f"/audits/{audit.id}/cases", {"case_reference": "CIN/001"}, follow_redirects=True)
-    assert "Cases can only be added or answered while the audit is in progress; this audit is planned." in _text(response)
+    assert "Case CIN/001 was not added. Cases can only be added or answered while the audit is in progress; this audit is planned." in _text(response)
     assert lead.get(f"/audits/{audit.id}/cases/import").status_code == 302
     assert _cases(audit) == []
 
