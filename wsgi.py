@@ -1,5 +1,6 @@
 """WSGI entry point: `gunicorn wsgi:app`."""
 
-from qa_audit import create_app
+from qa_audit import create_app, tune_garbage_collection
 
 app = create_app()
+tune_garbage_collection()

@@ -68,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         print(f"Reusing the scale {args.scale:g} data generated on {meta.get('generated_on', 'an earlier run')}", flush=True)
 
-    measured = measure(url, meta, requests=args.requests, warmup=args.warmup)
+    measured = measure(url, meta, requests=args.requests, warmup=args.warmup, tune_gc=True)
     scale = int(args.scale) if args.scale == int(args.scale) else args.scale
     result = {
         "scale": scale,

@@ -67,7 +67,8 @@ class Meter:
 
 def bench_app(database_url: str):
     """The product app with a bare page added; nothing else differs from production
-    but cookies that work over plain http (the test client's)."""
+    but cookies that work over plain http (the test client's) and the garbage
+    collection, which `python -m bench` tunes for its process as wsgi.py does."""
     from flask import render_template
 
     from qa_audit import create_app
@@ -163,8 +164,16 @@ def pages(meta: dict[str, Any], chosen: dict[str, Any]) -> list[tuple[str, str, 
     ]
 
 
-def measure(database_url: str, meta: dict[str, Any], *, requests: int = 50, warmup: int = 5, log: Callable[[str], None] = print) -> dict[str, Any]:
+def measure(
+    database_url: str, meta: dict[str, Any], *, requests: int = 50, warmup: int = 5, log: Callable[[str], None] = print, tune_gc: bool = False
+) -> dict[str, Any]:
+    """tune_gc: collect garbage as a gunicorn worker does (wsgi.py); a process-wide
+    setting, so only for the benchmark's own process."""
     app = bench_app(database_url)
+    if tune_gc:
+        from qa_audit import tune_garbage_collection
+
+        tune_garbage_collection()
     meter = Meter(app.wsgi_app)
     app.wsgi_app = meter
     with app.app_context():

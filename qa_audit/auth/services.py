@@ -148,6 +148,7 @@ def people_matching(text: str):
         func.lower(User.email).contains(needle, autoescape=True),
     )
 
+
 def _check_user_fields(email: str, name: str, role, password: str | None, *, user: User | None = None):
     errors: dict[str, list[str]] = {}
     if not email:
