@@ -21,7 +21,7 @@ from sqlalchemy.engine import Engine
 
 from qa_audit.config import Config, config_from_environment, normalise_database_url
 from qa_audit.extensions import csrf, db, limiter, login_manager, migrate, talisman
-from qa_audit.types import utcnow
+from qa_audit.types import sqlite_unicode_lower, utcnow
 from qa_audit.validation import MAX_ID
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,7 +43,8 @@ CSP = {
 
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, connection_record):
-    """WAL lets readers and a writer work at once; SQLite leaves foreign keys off by default."""
+    """WAL lets readers and a writer work at once; SQLite leaves foreign keys off by
+    default; unicode_lower is qa_audit.types'."""
     if isinstance(dbapi_connection, sqlite3.Connection):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
@@ -51,6 +52,7 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
         cursor.execute(f"PRAGMA busy_timeout={int(os.environ.get('SQLITE_BUSY_TIMEOUT_MS', 5000))}")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+        dbapi_connection.create_function("unicode_lower", 1, sqlite_unicode_lower, deterministic=True)
 
 
 def _load_config(app: Flask, config: type[Config] | dict[str, Any] | None) -> None:

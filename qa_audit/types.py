@@ -1,11 +1,14 @@
-"""Column types shared by the domain models."""
+"""Column types shared by the domain models, and SQL functions that behave alike on
+SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
 import enum
 from datetime import datetime, timezone
 
-from sqlalchemy import DateTime, Enum, TypeDecorator
+from sqlalchemy import DateTime, Enum, String, TypeDecorator
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import GenericFunction
 
 
 def enum_type(enum_class: type[enum.Enum], name: str) -> Enum:
@@ -46,3 +49,23 @@ class UTCDateTime(TypeDecorator):
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
+
+
+class unicode_lower(GenericFunction):
+    """lower() for every letter: SQLite's own lower() changes only A to Z (so "É" would
+    not match "é"); qa_audit registers this function on each SQLite connection with
+    Python's str.lower, and on PostgreSQL it is lower(), which follows the database's
+    collation."""
+
+    type = String()
+    name = "unicode_lower"
+    inherit_cache = True
+
+
+@compiles(unicode_lower, "postgresql")
+def _unicode_lower_on_postgresql(element, compiler, **kw):
+    return f"lower({compiler.process(element.clauses, **kw)})"
+
+
+def sqlite_unicode_lower(value):
+    return value.lower() if isinstance(value, str) else value

@@ -143,10 +143,13 @@ class ReasonForm(FlaskForm):
 class ActionFilterForm(FlaskForm):
     """The actions list's filters (GET: they live in the URL and change nothing)."""
 
-    owner_id: int | None = None  # set by the view when the URL names the owner by ID
+    # Set by the view when a link names the owner by ID (?owner_id=), kept in a hidden
+    # field while the box shows their name.
+    owner_id: int | None = None
+    owner_label = ""
 
     # A search, not a list: a council has thousands of people, and a list of them all is
-    # slow to send and to scroll. Links from other pages send the owner's ID instead.
+    # slow to send and to scroll. Links from other pages send owner_id instead.
     owner = StringField(
         "Owner",
         description="All or part of their name or email address",

@@ -9,7 +9,7 @@ from datetime import date
 
 from flask import render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import joinedload
 from wtforms import SelectChoice
 
@@ -80,7 +80,7 @@ def my_actions():
     if pagination:
         pagination["landmarkLabel"] = "Pages of your open actions"
     closed = figures["total"] - figures["open"]
-    all_closed_url = url_for("actions.list_actions", owner=current_user.id, status=[status.value for status in CLOSED])
+    all_closed_url = url_for("actions.list_actions", owner_id=current_user.id, status=[status.value for status in CLOSED])
     return render_template(
         "actions/my_actions.html",
         to_do=to_do,
@@ -120,33 +120,58 @@ def actions_for_sign_off():
 
 
 def _filter_form() -> tuple[ActionFilterForm, bool]:
-    """The filters, with lists only as long as a choice needs: the owner is searched for,
-    and the priorities are those of the plan chosen (or of the priority in the URL)."""
-    form = ActionFilterForm(formdata=request.args, meta={"csrf": False})
+    """The filters, with lists only as long as a choice needs: the owner is searched for
+    by name or email, and the priorities offered are those of the plan chosen."""
+    args = request.args
+    form = ActionFilterForm(formdata=args, meta={"csrf": False})
     services = db.session.execute(select(Service.id, Service.name, Service.active).order_by(Service.name, Service.id))
     form.service.choices = [SelectChoice("", "Any service")] + [
         SelectChoice(str(s.id), s.name if s.active else f"{s.name} (retired)") for s in services
     ]
     plans = db.session.execute(select(ImprovementPlan.id, ImprovementPlan.title).order_by(ImprovementPlan.starts_on.desc(), ImprovementPlan.title, ImprovementPlan.id))
     form.plan.choices = [SelectChoice("", "Any plan")] + [SelectChoice(str(p.id), p.title) for p in plans]
+    _priority_choices(form, plan_sent="plan" in args)
+    valid = form.validate()
+    if owner_id_sent := args.get("owner_id", "").strip():
+        # A link names the owner by ID (My actions, the tracker): the box shows their
+        # name, and a hidden field keeps the ID until the box is changed.
+        owner_id = _record_id(owner_id_sent)
+        owner = (
+            db.session.execute(
+                select(User.name, User.active).where(User.id == owner_id, exists().where(Action.owner_id == User.id))
+            ).one_or_none()
+            if owner_id is not None
+            else None
+        )
+        if owner is None:
+            form.owner.errors.append("No one with that ID owns an action: search for the owner by name or email address")
+            return form, False
+        if "owner" not in args or args["owner"].strip() == owner.name:
+            form.owner_id, form.owner.data = owner_id, owner.name
+            form.owner_label = owner.name if owner.active else f"{owner.name} (deactivated)"
+    return form, valid
+
+
+def _priority_choices(form: ActionFilterForm, *, plan_sent: bool) -> None:
+    """The chosen plan's priorities. A link with a priority and no plan chooses the
+    priority's plan; a priority left over from another plan (the plan was changed, or
+    set to any plan) is dropped rather than refused."""
     plan_id = _record_id(form.plan.data)
-    if plan_id is None and (priority_id := _record_id(form.priority.data)):
-        # A link to one priority: its plan is chosen with it.
+    priority_id = _record_id(form.priority.data)
+    if not plan_sent and priority_id is not None:
         plan_id = db.session.scalar(select(PlanPriority.plan_id).where(PlanPriority.id == priority_id))
         if plan_id is not None:
             form.plan.data = str(plan_id)
-    priorities = db.session.execute(
-        select(PlanPriority.id, PlanPriority.title).where(PlanPriority.plan_id == plan_id).order_by(PlanPriority.position, PlanPriority.id)
-    ) if plan_id is not None else []
+    priorities = (
+        db.session.execute(
+            select(PlanPriority.id, PlanPriority.title).where(PlanPriority.plan_id == plan_id).order_by(PlanPriority.position, PlanPriority.id)
+        ).all()
+        if plan_id is not None
+        else []
+    )
     form.priority.choices = [SelectChoice("", "Any priority")] + [SelectChoice(str(p.id), p.title) for p in priorities]
-    valid = form.validate()
-    if (owner_id := _record_id(form.owner.data)) is not None:
-        owner_name = db.session.scalar(select(User.name).where(User.id == owner_id))
-        if owner_name is None:
-            form.owner.errors.append("No one has that ID: search for the owner by name or email address")
-            return form, False
-        form.owner_id, form.owner.data = owner_id, owner_name
-    return form, valid
+    if plan_sent and form.priority.data and form.priority.data not in {str(p.id) for p in priorities}:
+        form.priority.data = ""
 
 
 def _record_id(value: str | None) -> int | None:
@@ -169,7 +194,7 @@ def _filters(form: ActionFilterForm) -> dict:
 def _active_filters(form: ActionFilterForm) -> list[str]:
     described = []
     if form.owner_id is not None:
-        described.append(f"Owner: {form.owner.data}")
+        described.append(f"Owner: {form.owner_label}")
     elif form.owner.data:
         described.append(f"Owner: name or email containing ‘{form.owner.data}’")
     for field in (form.service, form.plan, form.priority, form.brag):
@@ -183,7 +208,7 @@ def _active_filters(form: ActionFilterForm) -> list[str]:
     return described
 
 
-FILTER_KEYS = ("owner", "service", "plan", "priority", "status", "brag", "overdue")
+FILTER_KEYS = ("owner", "owner_id", "service", "plan", "priority", "status", "brag", "overdue")
 
 
 @bp.route("/actions")

@@ -21,7 +21,7 @@ from qa_audit.auth.passwords import (
 from qa_audit.errors import Conflict, InvalidInput, NotAllowed
 from qa_audit.extensions import db
 from qa_audit.validation import check_text
-from qa_audit.types import utcnow
+from qa_audit.types import unicode_lower, utcnow
 
 NAME_MAX = 200
 EMAIL_MAX = 320
@@ -144,8 +144,8 @@ def people_matching(text: str):
     thousands of people is searched instead of scrolled."""
     needle = text.strip().lower()
     return or_(
-        func.lower(User.name).contains(needle, autoescape=True),
-        func.lower(User.email).contains(needle, autoescape=True),
+        unicode_lower(User.name).contains(needle, autoescape=True),
+        unicode_lower(User.email).contains(needle, autoescape=True),
     )
 
 

@@ -320,7 +320,8 @@ def show_plan(plan_id: int):
 
     def all_actions_url(**narrower) -> str:
         """The actions list with every action the table stands for (the tracker's filters kept)."""
-        return url_for("actions.list_actions", **{"plan": plan.id, **args, **narrower})
+        kept = {("owner_id" if key == "owner" else key): value for key, value in args.items()}  # the list searches "owner" by name
+        return url_for("actions.list_actions", **{"plan": plan.id, **kept, **narrower})
 
     context.update(
         overall=overall,

@@ -544,49 +544,89 @@ def test_list_filters_live_in_the_url(login_as, setting, make_action):
     assert s.completed.title in page and s.open.title not in page and "1 action:" in page
     page = _text(client.get("/actions?brag=blue"))
     assert s.completed.title in page and late.title not in page
-    page = _text(client.get(f"/actions?owner={s.owner.id}"))
+    page = _text(client.get(f"/actions?owner_id={s.owner.id}"))
     assert s.open.title in page and late.title not in page
     page = _text(client.get(f"/actions?priority={s.plan.priorities[1].id}"))
     assert "0 actions" in page and "No actions match the filters." in page
 
-    response = client.get("/actions?owner=99999&brag=purple&status=lost")
+    response = client.get("/actions?owner_id=99999&brag=purple&status=lost")
     assert response.status_code == 200
     page = response.get_data(as_text=True)
-    assert _error_at(page, "owner", "No one has that ID: search for the owner by name or email address")
+    assert _error_at(page, "owner", "No one with that ID owns an action: search for the owner by name or email address")
     assert _error_at(page, "brag", "Select a BRAG colour from the list")
     assert "Correct the filters to see the actions." in page
 
 
 def test_list_owner_is_searched_by_name_or_email(login_as, setting, make_user, make_action, make_plan):
     s = setting
-    other = make_user("auditor", name="Tom Reid", email="t.reid@example.gov.uk")
+    other = make_user("auditor", name="Tom Reid", email="t.reid2024@example.gov.uk")
+    namesake = make_user("auditor", name="Tom Reidy")
     percent = make_user("auditor", name="100% Certain")
+    accented = make_user("auditor", name="Élodie Martin")
     make_action(title="Tom's action", owner=other, priority=s.priority)
+    make_action(title="Namesake's action", owner=namesake, priority=s.priority)
     make_action(title="Percent action", owner=percent, priority=s.priority)
+    make_action(title="Élodie's action", owner=accented, priority=s.priority)
     client = login_as("viewer")
 
     page = _text(client.get("/actions?owner=PRIYA"))  # any case, part of the name
     assert s.open.title in page and s.completed.title in page and "Tom's action" not in page
     assert "Owner: name or email containing ‘PRIYA’" in page
-    page = _text(client.get("/actions?owner=t.reid%40example"))  # part of the email
-    assert "Tom's action" in page and s.open.title not in page
+    page = _text(client.get("/actions?owner=reid2024%40example"))  # part of the email
+    assert "Tom's action" in page and "Namesake's action" not in page
+    page = _text(client.get("/actions?owner=2024"))  # digits are searched for too, not taken as an ID
+    assert "Tom's action" in page and "1 action:" in page
     page = _text(client.get("/actions?owner=%25"))  # % is a character, not a wildcard
     assert "Percent action" in page and "Tom's action" not in page and "1 action:" in page
+    for typed in ("élodie", "ÉLODIE"):  # every letter folds, not only A to Z
+        page = _text(client.get("/actions", query_string={"owner": typed}))
+        assert "Élodie's action" in page and "1 action:" in page, typed
     page = _text(client.get("/actions?owner=Nobody+at+all"))
     assert "0 actions" in page and "No actions match the filters." in page
 
-    # A link names the owner by ID: the box shows their name.
-    html_page = response_html(client, f"/actions?owner={other.id}")
+    # A link names the owner by ID: the box shows their name, a hidden field keeps the ID.
+    html_page = response_html(client, f"/actions?owner_id={other.id}")
     assert re.search(r'<input[^>]*id="owner"[^>]*value="Tom Reid"', html_page)
-    assert "Owner: Tom Reid" in _text(client.get(f"/actions?owner={other.id}"))
+    assert f'<input type="hidden" name="owner_id" value="{other.id}">' in html_page
+    page = _text(client.get(f"/actions?owner_id={other.id}"))
+    assert "Owner: Tom Reid" in page and "Namesake's action" not in page
+    # Applying the filters again sends the name and the ID: still that one person...
+    page = _text(client.get("/actions", query_string={"owner": "Tom Reid", "owner_id": other.id, "status": "not_started"}))
+    assert "Tom's action" in page and "Namesake's action" not in page
+    # ...until the box is changed, when the text is searched for instead.
+    page = _text(client.get("/actions", query_string={"owner": "Tom", "owner_id": other.id}))
+    assert "Tom's action" in page and "Namesake's action" in page
+    page = _text(client.get("/actions", query_string={"owner": "", "owner_id": other.id}))
+    assert "Percent action" in page  # cleared: anyone
+
+    # Only people who own an action can be named by ID.
+    admin = make_user("admin", name="Ada Admin")
+    response = client.get(f"/actions?owner_id={admin.id}")
+    assert _error_at(response.get_data(as_text=True), "owner", "No one with that ID owns an action: search for the owner by name or email address")
+    assert "Ada Admin" not in _text(response)
 
     response = client.get("/actions?owner=" + "x" * 101)
     assert _error_at(response.get_data(as_text=True), "owner", "Owner must be 100 characters or fewer")
 
 
+def test_my_actions_links_to_all_of_the_owners_closed_actions(app, setting, make_action):
+    from qa_audit.actions.list_views import DONE_SHOWN
+
+    s = setting
+    for n in range(DONE_SHOWN):
+        make_action(title=f"Done {n:02}", owner=s.owner, priority=s.priority, status="verified")
+    client = _owner_client(app, s.owner)
+    page = html.unescape(response_html(client, "/my-actions"))
+    link = re.search(r'<a class="govuk-link" href="([^"]+)">View all 21 of your done and cancelled actions</a>', page).group(1)
+    assert f"owner_id={s.owner.id}" in link
+    page = _text(client.get(link))
+    assert "Owner: Priya Shah" in page and "21 actions" in page and s.completed.title in page and s.open.title not in page
+
+
 def test_list_priorities_are_those_of_the_plan_chosen(login_as, setting, make_plan, make_action):
     s = setting
     elsewhere = make_plan("Another plan", priorities=["Elsewhere priority"])
+    make_action(title="Elsewhere action", priority=elsewhere.priorities[0])
     client = login_as("viewer")
 
     page = response_html(client, "/actions")
@@ -600,9 +640,14 @@ def test_list_priorities_are_those_of_the_plan_chosen(login_as, setting, make_pl
     assert re.search(rf'<option value="{s.plan.id}" selected>', page)
     assert s.open.title in html.unescape(page)
 
-    # A priority of another plan than the one chosen is not in the list.
-    page = response_html(client, f"/actions?plan={s.plan.id}&priority={elsewhere.priorities[0].id}")
-    assert _error_at(page, "priority", "Select a plan priority from the list")
+    # The form sends the plan too: another plan, or any plan, drops the old priority.
+    page = _text(client.get(f"/actions?plan={elsewhere.id}&priority={s.priority.id}"))
+    assert "Elsewhere action" in page and s.open.title not in page and "Plan priority:" not in page
+    page = _text(client.get(f"/actions?plan=&priority={s.priority.id}"))
+    assert "Elsewhere action" in page and s.open.title in page and "Filtered by" not in page
+    # A plan that does not exist is refused, whatever the priority.
+    page = response_html(client, f"/actions?plan=99999&priority={s.priority.id}")
+    assert _error_at(page, "plan", "Select a plan from the list")
 
 
 def test_list_pages_keep_the_filters(login_as, make_plan, make_action, make_user):

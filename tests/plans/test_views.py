@@ -701,3 +701,19 @@ def test_a_save_that_races_another_gets_the_conflict_banner(login_as, make_plan,
     assert response.status_code == 409
     page = html.unescape(response.get_data(as_text=True))
     assert "Someone else changed this plan at the same time" in page and 'value="Raced title"' in page
+
+
+def test_the_trackers_view_all_links_keep_its_owner_filter_by_id(login_as, make_plan, make_action, make_user, today):
+    """The tracker filters by the owner's ID; the actions list searches "owner" by name,
+    so the tracker's links send the ID as owner_id and the list shows that one person."""
+    plan = make_plan("Inspection plan")
+    owner = make_user("auditor", name="Priya Shah")
+    for n in range(12):
+        make_action(title=f"Late {n:02}", owner=owner, priority=plan.priorities[0], due_date=TODAY - timedelta(days=n + 1))
+    client = login_as("qa_lead")
+    page = html.unescape(client.get(f"/plans/{plan.id}?owner={owner.id}").get_data(as_text=True))
+    links = re.findall(r'href="(/actions\?[^"]+)"', page)
+    assert links and all(parse_qs(urlsplit(link).query).get("owner_id") == [str(owner.id)] for link in links), links
+    assert all("owner" not in parse_qs(urlsplit(link).query) for link in links)
+    listed = html.unescape(client.get(links[0]).get_data(as_text=True))
+    assert "Owner: Priya Shah" in listed and "12 actions" in listed

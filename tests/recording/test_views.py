@@ -181,6 +181,22 @@ def test_cases_can_be_added_only_while_the_audit_is_in_progress(lead, dip):
     assert _cases(audit) == []
 
 
+def test_a_case_refused_as_the_audit_is_completed_meanwhile_is_named(lead, dip, monkeypatch):
+    """The page saw the audit in progress; the service, a moment later, did not."""
+    from qa_audit.errors import Conflict
+
+    audit = dip()
+
+    def completed_meanwhile(*args, **kwargs):
+        raise Conflict("This audit is completed, so it cannot be changed.")
+
+    monkeypatch.setattr(services, "add_case", completed_meanwhile)
+    response = lead.post_form(f"/audits/{audit.id}/cases", {"case_reference": "CIN/<b>007</b>"}, follow_redirects=True)
+    page = response.get_data(as_text=True)
+    assert "Case CIN/&lt;b&gt;007&lt;/b&gt; was not added. This audit is completed, so it cannot be changed." in page
+    assert _cases(audit) == []
+
+
 # One case at a time ------------------------------------------------------------------------------------
 
 
