@@ -84,7 +84,7 @@ def test_my_actions_pages_the_open_ones_and_shows_the_latest_done(app, make_user
     more = re.search(r'<p class="govuk-body" id="more-done">.*?</p>', first, re.S).group(0)
     assert f"Showing the {DONE_SHOWN} with the latest deadlines of your 30 done and cancelled actions" in re.sub(r"\s+", " ", more)
     href = re.search(r'href="([^"]+)"', more).group(1)
-    assert parse_qs(urlsplit(href).query) == {"owner": [str(me.id)], "status": ["completed", "verified", "cancelled"]}
+    assert parse_qs(urlsplit(href).query) == {"owner_id": [str(me.id)], "status": ["completed", "verified", "cancelled"]}
     # The counts are of all of them, not of the page.
     assert re.search(r"Overdue</dt>\s*<dd[^>]*>10<", first) and re.search(r"Done</dt>\s*<dd[^>]*>20<", first)
 
@@ -109,7 +109,7 @@ def test_the_tracker_lists_the_first_late_actions_and_links_to_all_with_the_filt
 
     filtered = _text(client.get(f"/plans/{plan.id}?owner={owner.id}&status=not_started"))
     link = re.search(r'<a class="govuk-link" href="([^"]+)">View all 30 overdue actions</a>', filtered).group(1)
-    assert parse_qs(urlsplit(link).query) == {"plan": [str(plan.id)], "owner": [str(owner.id)], "status": ["not_started"], "overdue": ["yes"]}
+    assert parse_qs(urlsplit(link).query) == {"plan": [str(plan.id)], "owner_id": [str(owner.id)], "status": ["not_started"], "overdue": ["yes"]}
     # The link opens the actions list with exactly those actions.
     listed = _text(client.get(link))
     assert re.search(r'<p class="govuk-body" id="total">\s*30 actions:\s*30 overdue', listed)
