@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
+from wtforms import SelectChoice
 from wtforms import SelectField, SelectMultipleField
 from wtforms.validators import ValidationError
 
@@ -58,3 +59,8 @@ class FilterSelect(SelectField):
     def pre_validate(self, form):
         if self.data and self.data not in {str(choice.value) for choice in self.choices}:
             raise ValidationError(self.message)
+
+
+def person_choice(user) -> SelectChoice:
+    """A person in a select: name and role, and whether they have been deactivated."""
+    return SelectChoice(str(user.id), f"{user.name} ({user.role.label})" + ("" if user.active else " – deactivated"))

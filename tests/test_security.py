@@ -85,7 +85,7 @@ def test_the_walk_finds_a_form_route_that_skips_the_check(app, login_as):
     client = login_as("admin")
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False
     tried, failures = _refused_without_csrf(client, app)
-    assert len(failures) == tried
+    assert tried >= 50 and len(failures) == tried
 
 
 def test_a_wrong_csrf_token_is_refused_like_a_missing_one(login_as):

@@ -51,10 +51,6 @@ class ActionStatus(enum.Enum):
     def is_open(self) -> bool:
         return self in OPEN
 
-    @property
-    def is_done(self) -> bool:
-        return self in DONE
-
 
 OPEN = (ActionStatus.NOT_STARTED, ActionStatus.IN_PROGRESS)
 DONE = (ActionStatus.COMPLETED, ActionStatus.VERIFIED)

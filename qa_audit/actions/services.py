@@ -485,22 +485,26 @@ def count_within_charge_of(query, user: User) -> int:
     return db.session.scalar(select(func.count()).select_from(_charge_union(query, user).subquery()))
 
 
+def _completed_by_others(user: User, today: date | None):
+    return actions_query({"status": ActionStatus.COMPLETED.value}, today).where(Action.owner_id != user.id)
+
+
 def awaiting_sign_off(user: User, today: date | None = None):
     """Completed actions this person may sign off: not their own; for a head of service,
     only those in their charge."""
     from qa_audit.auth.models import Role
 
-    query = actions_query({"status": ActionStatus.COMPLETED.value}, today).where(Action.owner_id != user.id)
+    query = _completed_by_others(user, today)
     if user.role is Role.HEAD_OF_SERVICE:
         query = within_charge_of(query, user)
     return query
 
 
 def count_awaiting_sign_off(user: User, today: date | None = None) -> int:
-    """How many actions awaiting_sign_off finds."""
+    """How many actions awaiting_sign_off finds, counted without loading them."""
     from qa_audit.auth.models import Role
 
-    query = actions_query({"status": ActionStatus.COMPLETED.value}, today).where(Action.owner_id != user.id)
+    query = _completed_by_others(user, today)
     if user.role is Role.HEAD_OF_SERVICE:
         return count_within_charge_of(query, user)
     return db.session.scalar(query.with_only_columns(func.count(Action.id)).order_by(None))

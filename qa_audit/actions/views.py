@@ -37,7 +37,7 @@ from qa_audit.auth.permissions import (
 from qa_audit.errors import Conflict, InvalidInput
 from qa_audit.extensions import db
 from qa_audit.findings.models import Finding
-from qa_audit.forms import apply_errors, version_of
+from qa_audit.forms import apply_errors, person_choice, version_of
 from qa_audit.actions.list_views import row_options
 from qa_audit.plans.models import ImprovementPlan, PlanPriority
 from qa_audit.records import get_or_404
@@ -106,10 +106,6 @@ def _back_to(action: Action):
 # Raising and editing ------------------------------------------------------------------
 
 
-def _person(user: User) -> SelectChoice:
-    return SelectChoice(str(user.id), f"{user.name} ({user.role.label})" + ("" if user.active else " – deactivated"))
-
-
 def _priority_choices() -> list[SelectChoice]:
     """Every plan's priorities, newest plan first, each labelled "Plan – Priority"."""
     rows = db.session.execute(
@@ -127,7 +123,7 @@ def _set_choices(form: ActionForm, *, action: Action | None = None, optional_pri
     if action is not None:
         anyone_active = or_(anyone_active, User.id == action.owner_id)
     people = db.session.scalars(select(User).where(anyone_active).order_by(User.name, User.id))
-    form.owner_id.choices = [SelectChoice("", "Select the owner")] + [_person(user) for user in people]
+    form.owner_id.choices = [SelectChoice("", "Select the owner")] + [person_choice(user) for user in people]
 
     first = SelectChoice("", "Not in a plan yet") if optional_priority else SelectChoice("", "Select a plan priority")
     form.plan_priority_id.choices = [first] + _priority_choices()

@@ -29,12 +29,11 @@ from qa_audit.audits.forms import (
     WholeNumberField,
 )
 from qa_audit.audits.models import Audit, AuditSeries, AuditStatus, AuditType, QuestionSet
-from qa_audit.auth.models import User
 from qa_audit.auth.permissions import MANAGERS, can_change_audit_status, can_schedule_audits, roles_required
 from qa_audit.errors import Conflict, InvalidInput
 from qa_audit.extensions import db
 from qa_audit.records import get_or_404
-from qa_audit.forms import apply_errors, version_of
+from qa_audit.forms import apply_errors, person_choice, version_of
 
 def _render(template: str, status: int = 200, **context):
     return render_template(template, **context), status
@@ -74,8 +73,8 @@ def _set_choices(form: AuditForm, *, audit: Audit | None = None, series: AuditSe
     if current is not None:
         people += [current.lead_auditor] + list(audit.auditors if audit else [])
     people = sorted(set(people), key=lambda user: (user.name, user.id))
-    form.lead_auditor_id.choices = [SelectChoice("", "Select the lead auditor")] + [_person(u) for u in people]
-    form.auditor_ids.choices = [_person(u) for u in people]
+    form.lead_auditor_id.choices = [SelectChoice("", "Select the lead auditor")] + [person_choice(u) for u in people]
+    form.auditor_ids.choices = [person_choice(u) for u in people]
 
     question_sets = question_set_rules.usable_question_sets()
     if current is not None and current.question_set is not None and current.question_set not in question_sets:
@@ -106,11 +105,6 @@ def _set_choices(form: AuditForm, *, audit: Audit | None = None, series: AuditSe
     form.follow_up_of_id.choices = [SelectChoice("", "Does not follow up an audit")] + [
         SelectChoice(str(a.id), _audit_label(a)) for a in db.session.scalars(earlier.order_by(*newest_first))
     ]
-
-
-def _person(user: User) -> SelectChoice:
-    label = f"{user.name} ({user.role.label})" + ("" if user.active else " – deactivated")
-    return SelectChoice(str(user.id), label)
 
 
 def _fill(form: AuditForm, values: dict) -> None:

@@ -29,7 +29,7 @@ LOCK_TIMEOUT_SECONDS = 30
 MANIFEST_MAX_BYTES = 10 * 1024 * 1024
 CHUNK = 1024 * 1024
 
-KEY = re.compile(r"[0-9a-f]{64}")
+KEY = evidence.KEY  # evidence files are named by their storage key
 MEMBER = re.compile(r"manifest\.json|database\.sqlite|database\.dump|evidence/[0-9a-f]{64}")
 NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")  # a table or schema we are willing to quote
 REVISION = re.compile(r"[0-9A-Za-z_]{1,64}")

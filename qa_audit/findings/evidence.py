@@ -79,7 +79,7 @@ MACROS = "The selected file contains macros: save it without macros, as a Word d
 PASSWORD = "The selected file is protected with a password: save a copy without the password and choose that"
 COULD_NOT_SAVE = "The file could not be saved. Try again later; if it keeps happening, tell your system administrator"
 
-_KEY = re.compile(r"[0-9a-f]{64}")
+KEY = re.compile(r"[0-9a-f]{64}")  # a storage key: the backup recognises evidence files by it
 _SEPARATORS = re.compile(r"[/\\]")
 _SPACES = re.compile(r"\s+")
 NAME_MAX = 255  # EvidenceFile.filename
@@ -282,7 +282,7 @@ def safe_filename(raw: str | None, content_type: str) -> str:
 
 
 def _path(storage_key: str) -> Path:
-    if not _KEY.fullmatch(storage_key or ""):
+    if not KEY.fullmatch(storage_key or ""):
         raise EvidenceUnavailable("This file's storage key is not valid")
     return evidence_folder() / storage_key
 

@@ -20,7 +20,6 @@ from werkzeug.exceptions import NotFound, RequestEntityTooLarge
 from wtforms import SubmitField
 
 from qa_audit.audits.models import Audit
-from qa_audit.auth.models import User
 from qa_audit.auth.permissions import can_view_audit
 from qa_audit.errors import Conflict, InvalidInput
 from qa_audit.extensions import db
@@ -172,5 +171,4 @@ def remove_evidence(evidence_id: int):
         else:
             flash(f"‘{name}’ removed", "success")
         return redirect(url_for("findings.show_finding", finding_id=finding.id))
-    uploaded_by = db.session.get(User, evidence.uploaded_by_id) if evidence.uploaded_by_id else None
-    return render_template("findings/evidence_remove.html", form=form, evidence=evidence, finding=finding, audit=audit, uploaded_by=uploaded_by)
+    return render_template("findings/evidence_remove.html", form=form, evidence=evidence, finding=finding, audit=audit, uploaded_by=evidence.uploaded_by)

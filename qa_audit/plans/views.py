@@ -23,7 +23,7 @@ from qa_audit.auth.models import User
 from qa_audit.auth.permissions import ACTION_MANAGERS, can_manage_plan, roles_required
 from qa_audit.errors import Conflict, InvalidInput
 from qa_audit.extensions import db
-from qa_audit.forms import apply_errors, version_of
+from qa_audit.forms import apply_errors, person_choice, version_of
 from qa_audit.plans import bp, exports, tracker
 from qa_audit.plans import services as plan_rules
 from qa_audit.plans.forms import MeasureForm, MeasureValueForm, MoveForm, PlanForm, PriorityForm, TrackerFilterForm
@@ -78,7 +78,7 @@ def _set_plan_choices(form: PlanForm, plan: ImprovementPlan | None = None) -> No
     owner_ids = [plan.owner_id] if plan else []
     people = db.session.scalars(select(User).where(or_(User.active.is_(True), User.id.in_(owner_ids))).order_by(User.name, User.id))
     form.owner_id.choices = [SelectChoice("", "Select the owner")] + [
-        SelectChoice(str(u.id), f"{u.name} ({u.role.label})" + ("" if u.active else " – deactivated")) for u in people
+        person_choice(u) for u in people
     ]
     service_ids = [plan.service_id] if plan and plan.service_id else []
     services = db.session.scalars(select(Service).where(or_(Service.active.is_(True), Service.id.in_(service_ids))).order_by(Service.name))

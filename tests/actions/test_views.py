@@ -352,7 +352,9 @@ def test_verifying_your_own_action_is_403(app, make_user, make_action):
     assert "You do not have permission" in _text(response)
     db.session.refresh(action)
     assert action.status is ActionStatus.COMPLETED
-    assert "Sign off" not in _text(client.get(f"/actions/{action.id}"))
+    shown = client.get(f"/actions/{action.id}")
+    assert shown.status_code == 200 and action.title in _text(shown)
+    assert "Sign off" not in _text(shown)
 
 
 def test_verifying_an_open_action_says_why_not(login_as, setting):
