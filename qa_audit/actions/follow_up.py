@@ -17,6 +17,7 @@ from qa_audit.auth.models import User
 from qa_audit.auth.permissions import can_record_on
 from qa_audit.errors import Conflict, InvalidInput, NotAllowed
 from qa_audit.extensions import db
+from qa_audit.records import check_version
 from qa_audit.findings.models import Finding
 from qa_audit.validation import TEXT_MAX, check_text
 
@@ -77,8 +78,7 @@ def judge_progress(audit: Audit, action: Action, data: dict[str, Any], user: Use
     else:
         # No version: the person saw no judgement, so the one saved since is someone
         # else's, and is not to be replaced unseen.
-        if version is None or str(version) != str(review.version):
-            raise Conflict(STALE)
+        check_version(review, version, STALE)
         review.judgement = judgement
         review.note = note
         review.recorded_by_id = user.id

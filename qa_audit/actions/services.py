@@ -34,6 +34,7 @@ from qa_audit.auth.permissions import (
 from qa_audit.auth.services import people_matching
 from qa_audit.errors import Conflict, InvalidInput, NotAllowed
 from qa_audit.extensions import db
+from qa_audit.records import check_version
 from qa_audit.findings.models import Finding
 from qa_audit.plans.models import PlanPriority
 from qa_audit.types import utcnow
@@ -242,13 +243,6 @@ def _check(data: dict[str, Any], *, current: Action | None = None) -> dict[str, 
     return values
 
 
-def _version_matches(action: Action, version: Any) -> bool:
-    try:
-        return int(version) == action.version
-    except (TypeError, ValueError):
-        return False
-
-
 # Raising and editing ----------------------------------------------------------------
 
 
@@ -282,8 +276,7 @@ def edit_action(action: Action, data: dict[str, Any], user: User, *, version: An
     values = _check(data, current=action)
     if action.status is ActionStatus.CANCELLED:
         raise Conflict("This action was cancelled, so it cannot be changed.")
-    if not _version_matches(action, version):
-        raise Conflict(STALE)
+    check_version(action, version, STALE)
     for key, value in values.items():
         setattr(action, key, value)
     db.session.commit()

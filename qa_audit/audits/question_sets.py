@@ -8,9 +8,9 @@ from typing import Iterable
 from sqlalchemy import exists, select
 
 from qa_audit.audits.models import Audit, AuditSeries, AuditStatus, Question, QuestionSet
-from qa_audit.audits.services import check_version
 from qa_audit.errors import Conflict, InvalidInput
 from qa_audit.extensions import db
+from qa_audit.records import check_version
 from qa_audit.validation import SUMMARY_MAX, TITLE_MAX, check_text
 
 MAX_QUESTIONS = 50

@@ -9,10 +9,11 @@ from typing import Any
 from sqlalchemy import select
 
 from qa_audit.audits.models import Audit, AuditSeries, AuditStatus, Frequency
-from qa_audit.audits.services import AuditInput, apply_input, check_audit_input, check_version, enum_value, today
+from qa_audit.audits.services import AuditInput, apply_input, check_audit_input, enum_value, today
 from qa_audit.dates import add_months
 from qa_audit.errors import Conflict, InvalidInput
 from qa_audit.extensions import db
+from qa_audit.records import check_version
 from qa_audit.validation import EARLIEST_DATE, LATEST_DATE, TEXT_MAX, check_text
 
 MAX_SERIES_OCCURRENCES = 120

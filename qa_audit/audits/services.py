@@ -30,6 +30,7 @@ from qa_audit.auth.permissions import can_change_audit_status
 from qa_audit import dates
 from qa_audit.errors import Conflict, InvalidInput, NotAllowed
 from qa_audit.extensions import db
+from qa_audit.records import check_version
 from qa_audit.types import utcnow
 from qa_audit.validation import EARLIEST_DATE, LATEST_DATE, MAX_ID, TEXT_MAX, TITLE_MAX, check_text
 
@@ -233,18 +234,13 @@ def can_move(audit: Audit, status: AuditStatus) -> bool:
     return status in TRANSITIONS[audit.status]
 
 
-def check_version(record, version: int | None, message: str = STALE) -> None:
-    if version is None or int(version) != record.version:
-        raise Conflict(message)
-
-
 def update_audit(audit: Audit, data: dict[str, Any], *, version: int | None) -> Audit:
     """Change an audit's details. Fields not given keep their value (PATCH).
     Bad input is reported before a conflict (API.md: 422 before 409)."""
     merged = audit_values(audit)
     merged.update({k: v for k, v in data.items() if k in AUDIT_FIELDS})
     values = check_audit_input(merged, audit=audit)
-    check_version(audit, version)
+    check_version(audit, version, STALE)
     if not is_editable(audit):
         raise Conflict(f"This audit is {audit.status.label.lower()}: it cannot be changed.")
     if (
@@ -300,7 +296,7 @@ def change_status(audit: Audit, new_status, user: User, *, reason: str | None = 
     if errors:
         raise InvalidInput(errors)
     if version is not None:
-        check_version(audit, version)
+        check_version(audit, version, STALE)
     if not can_move(audit, status):
         raise Conflict(f"A {audit.status.label.lower()} audit cannot be changed to {status.label.lower()}.")
     if status is AuditStatus.IN_PROGRESS and not reopening:

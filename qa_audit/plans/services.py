@@ -20,6 +20,7 @@ from qa_audit.auth.models import User
 from qa_audit.auth.permissions import can_create_plans, can_manage_plan
 from qa_audit.errors import Conflict, InvalidInput, NotAllowed
 from qa_audit.extensions import db
+from qa_audit.records import check_version
 from qa_audit.plans.models import ImprovementPlan, Measure, MeasureValue, PlanPriority
 from qa_audit.validation import SUMMARY_MAX, TEXT_MAX, TITLE_MAX, check_text
 
@@ -74,8 +75,7 @@ def edit_plan(plan: ImprovementPlan, data: dict[str, Any], user: User, *, versio
     if not can_manage_plan(user, plan):
         raise NotAllowed("Only the plan's owner, a QA lead or an admin can change this plan.")
     values = _check_plan(data, plan)
-    if str(version) != str(plan.version):
-        raise Conflict(STALE)
+    check_version(plan, version, STALE)
     for key, value in values.items():
         setattr(plan, key, value)
     db.session.commit()
@@ -115,8 +115,7 @@ def rename_priority(priority: PlanPriority, data: dict[str, Any], user: User, *,
     title = check_text(errors, "title", data.get("title"), label="Title", max_length=TITLE_MAX, required=True, missing_message="Enter a title for the priority")
     if errors:
         raise InvalidInput(errors)
-    if str(version) != str(priority.version):
-        raise Conflict(STALE)
+    check_version(priority, version, STALE)
     priority.title = title
     db.session.commit()
     return priority
